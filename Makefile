@@ -1,0 +1,64 @@
+# gwcloud-python developer tasks. `make demo` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+GEN_PACKAGES := generated/gwcloud_bilby_client generated/gwcloud_auth_client
+CODEGEN_CONFIGS := codegen/bilby.toml codegen/auth.toml
+
+.PHONY: install generate check-generated schema lint format typecheck typecheck-downstream test unit demo bench docs clean
+
+# A venv with the project (editable) and its dev/test tools; rebuilt when pyproject changes.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Delete and rebuild the generated clients (ariadne-codegen leaves stale files behind).
+generate: install
+	rm -rf $(GEN_PACKAGES)
+	for cfg in $(CODEGEN_CONFIGS); do $(BIN)/ariadne-codegen client --config $$cfg >/dev/null || exit 1; done
+
+# Regenerate in a scratch copy and compare byte for byte; also check the schema stamp.
+check-generated: install
+	@tmp=$$(mktemp -d); \
+	cp -r schema queries codegen $$tmp/; \
+	mkdir -p $$tmp/src/gwcloud_python $$tmp/generated; \
+	cp src/gwcloud_python/_generated_base.py $$tmp/src/gwcloud_python/; \
+	(cd $$tmp && for cfg in $(CODEGEN_CONFIGS); do $(CURDIR)/$(BIN)/ariadne-codegen client --config $$cfg >/dev/null || exit 1; done) || { rm -rf $$tmp; exit 1; }; \
+	find generated $$tmp/generated -name __pycache__ -prune -exec rm -rf {} +; \
+	if diff -r $$tmp/generated generated; then echo "generated/ is up to date"; else echo "generated/ is stale: run 'make generate'"; rm -rf $$tmp; exit 1; fi; \
+	rm -rf $$tmp
+	$(PY) tools/schema_refresh.py --check-stamp schema/STAMP.json
+
+# Refresh a schema: make schema NAME=bilby SOURCE=<endpoint URL or introspection JSON>
+schema: install
+	$(PY) tools/schema_refresh.py "$(SOURCE)" --name $(NAME)
+
+lint: install
+	$(BIN)/ruff check src tests tools examples
+	$(BIN)/ruff format --check src tests tools examples
+
+format: install
+	$(BIN)/ruff check --fix src tests tools examples
+	$(BIN)/ruff format src tests tools examples
+
+typecheck: install
+	$(BIN)/mypy --strict src/gwcloud_python
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint typecheck check-generated unit
+
+demo: install
+	$(PY) examples/demo.py
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,95 @@
+"""gwcloud-python: a typed client for GWCloud, the service that runs, stores and shares Bilby jobs.
+
+Public names are loaded on first use, which keeps ``import gwcloud_python``
+fast and lets the generated clients import the shared transport without a
+cycle.
+
+Examples
+--------
+>>> from gwcloud_python import GWCloud, TimeRange
+>>> gw = GWCloud()                                          # doctest: +SKIP
+>>> jobs = gw.get_public_job_list("GW150914", TimeRange.YEAR)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._errors import (
+        AuthenticationError,
+        DownloadError,
+        ExternalFileDownloadException,
+        GraphQLError,
+        GWCloudAuthenticationError,
+        GWCloudError,
+        OperationOutcomeUnknown,
+        TransportError,
+        ValidationError,
+    )
+    from .bilby_job import BilbyJob
+    from .event_id import EventID
+    from .file_reference import FileReference, FileReferenceList
+    from .gwcloud import GWCloud
+    from .helpers import Cluster, JobStatus, JobType, TimeRange
+
+_HOMES = {
+    "AuthenticationError": "._errors",
+    "DownloadError": "._errors",
+    "ExternalFileDownloadException": "._errors",
+    "GraphQLError": "._errors",
+    "GWCloudAuthenticationError": "._errors",
+    "GWCloudError": "._errors",
+    "OperationOutcomeUnknown": "._errors",
+    "TransportError": "._errors",
+    "ValidationError": "._errors",
+    "BilbyJob": ".bilby_job",
+    "EventID": ".event_id",
+    "FileReference": ".file_reference",
+    "FileReferenceList": ".file_reference",
+    "GWCloud": ".gwcloud",
+    "Cluster": ".helpers",
+    "JobStatus": ".helpers",
+    "JobType": ".helpers",
+    "TimeRange": ".helpers",
+}
+
+__all__ = [
+    "AuthenticationError",
+    "BilbyJob",
+    "Cluster",
+    "DownloadError",
+    "EventID",
+    "ExternalFileDownloadException",
+    "FileReference",
+    "FileReferenceList",
+    "GWCloud",
+    "GWCloudAuthenticationError",
+    "GWCloudError",
+    "GraphQLError",
+    "JobStatus",
+    "JobType",
+    "OperationOutcomeUnknown",
+    "TimeRange",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    if isinstance(value, type):
+        value.__module__ = __name__
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

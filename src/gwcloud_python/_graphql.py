@@ -1,0 +1,136 @@
+"""Behaviour shared by the generated GraphQL clients.
+
+ariadne-codegen generates one client per schema (Bilby, auth); both derive
+from :class:`GraphQLClientBase` through the thin ``GWCloudBaseClient`` shell.
+A generated method builds the operation text and variables and calls
+:meth:`GraphQLClientBase.execute`; this module serialises the variables,
+splits out file uploads for a multipart request, and hands the call to the
+shared :class:`~gwcloud_python._transport.Transport` with the right
+authentication.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from ._transport import Transport, UploadLike
+
+__all__ = ["Channel", "GraphQLClientBase", "prepare_variables"]
+
+_MUTATION = re.compile(r"^\s*mutation\b")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Where a generated client sends its operations: a transport and an auth flow."""
+
+    transport: Transport
+    auth: httpx.Auth | None = None
+
+
+def _is_upload(value: object) -> bool:
+    return all(hasattr(value, name) for name in ("filename", "content", "content_type"))
+
+
+def _is_unset(value: object) -> bool:
+    # Each generated package defines its own ``UnsetType`` marker for omitted arguments.
+    return type(value).__name__ == "UnsetType"
+
+
+def prepare_variables(
+    variables: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], list[tuple[str, UploadLike]]]:
+    """Turn generated variables into JSON-ready values and a list of uploads.
+
+    Pydantic input models are dumped by alias without unset fields, values
+    such as ``Decimal`` and ``datetime`` become JSON scalars, and each upload
+    is replaced by ``null`` and returned with its dotted path
+    (``variables.supportingFiles.0.supportingFile``), as the GraphQL multipart
+    request specification asks.
+
+    Parameters
+    ----------
+    variables : mapping or None
+        Variables as built by a generated client method.
+
+    Returns
+    -------
+    tuple of (dict, list)
+        The JSON-ready variables and ``(path, upload)`` pairs.
+    """
+    uploads: list[tuple[str, UploadLike]] = []
+
+    def convert(value: Any, path: str) -> Any:
+        if _is_upload(value):
+            uploads.append((path, value))
+            return None
+        if isinstance(value, BaseModel):
+            value = value.model_dump(by_alias=True, exclude_unset=True)
+        if isinstance(value, Mapping):
+            return {
+                str(k): convert(v, f"{path}.{k}") for k, v in value.items() if not _is_unset(v)
+            }
+        if isinstance(value, (list, tuple)):
+            return [convert(v, f"{path}.{i}") for i, v in enumerate(value)]
+        return to_jsonable_python(value)
+
+    converted = convert(dict(variables or {}), "variables")
+    return converted, uploads
+
+
+class GraphQLClientBase:
+    """Base of the generated clients; sends every operation through a :class:`Channel`.
+
+    Parameters
+    ----------
+    url : str
+        GraphQL endpoint.
+    headers : dict, optional
+        Ignored; headers are set by the transport and the auth flow.
+    http_client : Channel
+        The channel (transport and auth) to send through.
+    """
+
+    def __init__(
+        self,
+        url: str = "",
+        headers: dict[str, str] | None = None,
+        http_client: Channel | None = None,
+    ) -> None:
+        if http_client is None:
+            raise TypeError("generated clients need a Channel as http_client")
+        self.url = url
+        self.channel = http_client
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self.url!r})"
+
+    def execute(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        variables: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Send one operation and return the ``data`` of the answer."""
+        values, uploads = prepare_variables(variables)
+        return self.channel.transport.post_graphql(
+            self.url,
+            query=query,
+            operation_name=operation_name,
+            variables=values,
+            uploads=uploads,
+            auth=self.channel.auth,
+            mutation=bool(_MUTATION.match(query)),
+        )
+
+    def get_data(self, response: dict[str, Any]) -> dict[str, Any]:
+        """Return the ``data`` that :meth:`execute` already checked."""
+        return response

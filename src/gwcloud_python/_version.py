@@ -1,0 +1,3 @@
+"""Version of the gwcloud-python package."""
+
+__version__ = "2.0.0"

@@ -1,0 +1,349 @@
+"""The :class:`BilbyJob` domain object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ._errors import ValidationError
+from .event_id import EventID
+from .file_filters import BUILTIN_FILTERS, FileFilter
+from .file_reference import FileReference, FileReferenceList
+from .helpers import JobStatus, JobType
+
+if TYPE_CHECKING:
+    from .gwcloud import GWCloud
+
+__all__ = ["BilbyJob"]
+
+PathLike = str | os.PathLike[str]
+
+
+class _StatusFields(Protocol):
+    name: str | None
+    number: int | None
+    date: str | None
+
+
+class _LabelFields(Protocol):
+    name: str
+
+
+class _JobFields(Protocol):
+    """What the generated job models (private and public) have in common."""
+
+    id: Any
+    name: Any
+    description: str | None
+    user: str | None
+
+    @property
+    def job_status(self) -> _StatusFields | None: ...
+
+    @property
+    def event_id(self) -> Any: ...
+
+    @property
+    def labels(self) -> Sequence[_LabelFields | None] | None: ...
+
+
+class BilbyJob:
+    """A Bilby job on GWCloud, with methods to read and update it and fetch its files.
+
+    Jobs come from :class:`~gwcloud_python.gwcloud.GWCloud` methods such as
+    ``get_public_job_list`` or ``get_job_by_id``; two jobs are equal when
+    their IDs are.
+
+    Parameters
+    ----------
+    client : GWCloud
+        The client the job came from; used for every further request.
+    job_id : str
+        The job's ID (a Relay global ID).
+    name, description, user : str
+        The job's name, description and owner's name.
+    event_id : EventID or None
+        The event the job analyses.
+    job_status : JobStatus or None
+        Current status.
+    **kwargs
+        Any other fields, kept in :attr:`other`.
+    """
+
+    def __init__(
+        self,
+        client: GWCloud,
+        job_id: str,
+        name: str,
+        description: str | None,
+        user: str | None,
+        event_id: EventID | None,
+        job_status: JobStatus | None,
+        **kwargs: Any,
+    ) -> None:
+        self.client = client
+        self.job_id = job_id
+        self.name = name
+        self.description = description
+        self.user = user
+        self.event_id = event_id
+        self.status = job_status
+        self.other: dict[str, Any] = dict(kwargs)
+        kind = self.other.get("job_type")
+        self._job_type: JobType | None = JobType(kind) if kind is not None else None
+
+    @classmethod
+    def _from_gql(cls, client: GWCloud, node: _JobFields) -> BilbyJob:
+        """Build a job from a generated job model (the one place that reads job models)."""
+        status = node.job_status
+        event = node.event_id
+        other: dict[str, Any] = {
+            "labels": [label.name for label in (node.labels or []) if label is not None],
+        }
+        for field in (
+            "private",
+            "is_ligo_job",
+            "job_type",
+            "cluster",
+            "creation_time",
+            "last_updated",
+            "job_controller_id",
+            "timestamp",
+        ):
+            if hasattr(node, field):
+                other[field] = getattr(node, field)
+        return cls(
+            client,
+            job_id=str(node.id),
+            name=node.name or "",
+            description=node.description,
+            user=node.user,
+            event_id=EventID._from_gql(event) if event is not None else None,
+            job_status=(
+                JobStatus._from_parts(status.name, status.date, status.number) if status else None
+            ),
+            **other,
+        )
+
+    @property
+    def id(self) -> str:
+        """Alias of :attr:`job_id`."""
+        return self.job_id
+
+    @property
+    def job_status(self) -> JobStatus | None:
+        """Alias of :attr:`status`."""
+        return self.status
+
+    def __repr__(self) -> str:
+        return f"BilbyJob(name={self.name!r}, job_id={self.job_id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BilbyJob):
+            return NotImplemented
+        return self.job_id == other.job_id
+
+    def __hash__(self) -> int:
+        return hash(self.job_id)
+
+    # -- job type -------------------------------------------------------------------------
+
+    @property
+    def job_type(self) -> JobType:
+        """How the job came to GWCloud; fetched with the file list when not yet known."""
+        if self._job_type is None:
+            self.get_full_file_list()
+        assert self._job_type is not None
+        return self._job_type
+
+    def is_normal(self) -> bool:
+        """Whether the job was submitted to run on a GWCloud cluster."""
+        return self.job_type is JobType.NORMAL
+
+    def is_uploaded(self) -> bool:
+        """Whether the job's results were uploaded to GWCloud."""
+        return self.job_type is JobType.UPLOADED
+
+    def is_external(self) -> bool:
+        """Whether the job's results live outside GWCloud."""
+        return self.job_type is JobType.EXTERNAL
+
+    # -- updates ----------------------------------------------------------------------------
+
+    def set_name(self, name: str) -> None:
+        """Rename the job on the server and here.
+
+        Raises
+        ------
+        ValidationError
+            ``name`` is not a non-empty string.
+        AuthenticationError
+            The client is anonymous.
+        GraphQLError
+            The server refused the change.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"name must be a non-empty string, got {name!r}")
+        self.client._update_job(self.job_id, name=name)
+        self.name = name
+
+    def set_description(self, description: str) -> None:
+        """Change the job's description on the server and here.
+
+        Raises
+        ------
+        ValidationError
+            ``description`` is not a string.
+        AuthenticationError
+            The client is anonymous.
+        GraphQLError
+            The server refused the change.
+        """
+        if not isinstance(description, str):
+            raise ValidationError(f"description must be a string, got {description!r}")
+        self.client._update_job(self.job_id, description=description)
+        self.description = description
+
+    def set_event_id(self, event_id: EventID | str | None = None) -> None:
+        """Attach the job to an event (or detach it with None), on the server and here.
+
+        Parameters
+        ----------
+        event_id : EventID or str or None
+            The event, or its ID such as ``"GW150914_095045"``.
+
+        Raises
+        ------
+        ValidationError
+            The event ID is malformed.
+        AuthenticationError
+            The client is anonymous.
+        GraphQLError
+            The server refused the change (for example, an unknown event).
+        """
+        self.event_id = self.client._set_job_event_id(self.job_id, event_id)
+
+    # -- files ------------------------------------------------------------------------------
+
+    def get_full_file_list(self) -> FileReferenceList:
+        """List every file of the job (directories left out)."""
+        files, kind = self.client._get_job_files(self)
+        self._job_type = kind
+        return files
+
+    def _filtered(self, file_filter: FileFilter) -> FileReferenceList:
+        return FileReferenceList(file_filter(list(self.get_full_file_list())))
+
+    def _get(self, file_filter: FileFilter) -> list[tuple[Path, bytes]]:
+        return self.client.get_files_by_reference(self._filtered(file_filter))
+
+    def _save(self, file_filter: FileFilter, root_path: PathLike) -> list[Path]:
+        return self.client.save_files_by_reference(self._filtered(file_filter), root_path)
+
+    def get_default_file_list(self) -> FileReferenceList:
+        """The default files: PNGs in data/ and result/, config, HTML pages, result JSON."""
+        return self._filtered(BUILTIN_FILTERS["default"])
+
+    def get_default_files(self) -> list[tuple[Path, bytes]]:
+        """Download the default files into memory as ``(path, bytes)`` pairs."""
+        return self._get(BUILTIN_FILTERS["default"])
+
+    def save_default_files(self, root_path: PathLike) -> list[Path]:
+        """Save the default files under ``root_path``, keeping their directories."""
+        return self._save(BUILTIN_FILTERS["default"], root_path)
+
+    def get_config_file_list(self) -> FileReferenceList:
+        """The ``*_config_complete.ini`` files."""
+        return self._filtered(BUILTIN_FILTERS["config"])
+
+    def get_config_files(self) -> list[tuple[Path, bytes]]:
+        """Download the config files into memory as ``(path, bytes)`` pairs."""
+        return self._get(BUILTIN_FILTERS["config"])
+
+    def save_config_files(self, root_path: PathLike) -> list[Path]:
+        """Save the config files under ``root_path``."""
+        return self._save(BUILTIN_FILTERS["config"], root_path)
+
+    def get_png_file_list(self) -> FileReferenceList:
+        """Every PNG file."""
+        return self._filtered(BUILTIN_FILTERS["png"])
+
+    def get_png_files(self) -> list[tuple[Path, bytes]]:
+        """Download every PNG into memory as ``(path, bytes)`` pairs."""
+        return self._get(BUILTIN_FILTERS["png"])
+
+    def save_png_files(self, root_path: PathLike) -> list[Path]:
+        """Save every PNG under ``root_path``."""
+        return self._save(BUILTIN_FILTERS["png"], root_path)
+
+    def get_corner_plot_file_list(self) -> FileReferenceList:
+        """The ``*_corner.png`` corner plots."""
+        return self._filtered(BUILTIN_FILTERS["corner_plot"])
+
+    def get_corner_plot_files(self) -> list[tuple[Path, bytes]]:
+        """Download the corner plots into memory as ``(path, bytes)`` pairs."""
+        return self._get(BUILTIN_FILTERS["corner_plot"])
+
+    def save_corner_plot_files(self, root_path: PathLike) -> list[Path]:
+        """Save the corner plots under ``root_path``."""
+        return self._save(BUILTIN_FILTERS["corner_plot"], root_path)
+
+    def get_result_json_file_list(self) -> FileReferenceList:
+        """The result JSON in result/ (merged result when there is one)."""
+        return self._filtered(BUILTIN_FILTERS["result_json"])
+
+    def get_result_json_files(self) -> list[tuple[Path, bytes]]:
+        """Download the result JSON into memory as ``(path, bytes)`` pairs."""
+        return self._get(BUILTIN_FILTERS["result_json"])
+
+    def save_result_json_files(self, root_path: PathLike) -> list[Path]:
+        """Save the result JSON under ``root_path``."""
+        return self._save(BUILTIN_FILTERS["result_json"], root_path)
+
+    @classmethod
+    def register_file_list_filter(
+        cls, name: str, file_list_filter_fn: Callable[[list[FileReference]], Sequence[FileReference]]
+    ) -> None:
+        """Add ``get_<name>_file_list``, ``get_<name>_files`` and ``save_<name>_files`` methods.
+
+        Parameters
+        ----------
+        name : str
+            A Python identifier naming the filter, e.g. ``"psd"``.
+        file_list_filter_fn : callable
+            Takes a list of :class:`FileReference` and returns the ones to keep.
+
+        Raises
+        ------
+        ValidationError
+            ``name`` is not an identifier or ``file_list_filter_fn`` is not callable.
+
+        Examples
+        --------
+        >>> def psd_filter(files):
+        ...     return [f for f in files if "psd" in f.path.name]
+        >>> BilbyJob.register_file_list_filter("psd", psd_filter)
+        >>> # job.get_psd_file_list(), job.get_psd_files(), job.save_psd_files("out")
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValidationError(f"filter name must be a Python identifier, got {name!r}")
+        if not callable(file_list_filter_fn):
+            raise ValidationError(f"file_list_filter_fn must be callable, got {file_list_filter_fn!r}")
+
+        def get_file_list(self: BilbyJob) -> FileReferenceList:
+            return self._filtered(file_list_filter_fn)
+
+        def get_files(self: BilbyJob) -> list[tuple[Path, bytes]]:
+            return self._get(file_list_filter_fn)
+
+        def save_files(self: BilbyJob, root_path: PathLike) -> list[Path]:
+            return self._save(file_list_filter_fn, root_path)
+
+        get_file_list.__doc__ = f"The files kept by the {name!r} filter."
+        get_files.__doc__ = f"Download the {name!r} files into memory as (path, bytes) pairs."
+        save_files.__doc__ = f"Save the {name!r} files under root_path."
+        setattr(cls, f"get_{name}_file_list", get_file_list)
+        setattr(cls, f"get_{name}_files", get_files)
+        setattr(cls, f"save_{name}_files", save_files)

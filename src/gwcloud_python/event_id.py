@@ -1,0 +1,55 @@
+"""The :class:`EventID` domain object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["EventID"]
+
+
+class _EventIDFields(Protocol):
+    event_id: str
+    trigger_id: str | None
+    nickname: str | None
+    is_ligo_event: bool
+    gps_time: float
+
+
+@dataclass(frozen=True)
+class EventID:
+    """A named gravitational-wave event that jobs can be attached to.
+
+    Parameters
+    ----------
+    event_id : str
+        Event name of the form ``GW123456_123456``.
+    trigger_id : str or None
+        Trigger name of the form ``S123456a``.
+    nickname : str or None
+        Common name, e.g. ``GW150914``.
+    is_ligo_event : bool
+        Whether only LIGO members may see it.
+    gps_time : float or None
+        GPS time of the event in seconds.
+    """
+
+    event_id: str
+    trigger_id: str | None = None
+    nickname: str | None = None
+    is_ligo_event: bool = False
+    gps_time: float | None = None
+
+    def __str__(self) -> str:
+        return self.event_id
+
+    @classmethod
+    def _from_gql(cls, node: _EventIDFields) -> EventID:
+        """Build from a generated ``EventIDFields`` model (the one place that reads it)."""
+        return cls(
+            event_id=node.event_id,
+            trigger_id=node.trigger_id,
+            nickname=node.nickname,
+            is_ligo_event=node.is_ligo_event,
+            gps_time=node.gps_time,
+        )

@@ -1,0 +1,7 @@
+"""``python -m gwcloud_python.server``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,131 @@
+"""Loopback-only admin routes used by tests (``/_admin/...``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .auth import add_user, expire_jwts, expire_refresh_tokens
+from .content import generated_bytes
+from .faults import FAULT_KINDS
+from .ids import from_global_id
+from .seed import seed_demo, seed_scale
+from .state import ServerState
+
+__all__ = ["admin_routes"]
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
+
+
+def _error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if not body:
+        return {}
+    data = await request.json()
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
+
+
+def admin_routes(state: ServerState) -> list[Route]:
+    """Return the admin routes bound to a state.
+
+    Parameters
+    ----------
+    state : ServerState
+        Server state.
+
+    Returns
+    -------
+    list of Route
+        Routes under ``/_admin``; every one refuses non-loopback clients with 403.
+    """
+
+    def guarded(handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            host = request.client.host if request.client else ""
+            if host not in _LOOPBACK:
+                return _error("admin routes are loopback-only", 403)
+            try:
+                result: Response = await handler(request)
+            except (ValueError, KeyError, TypeError) as exc:
+                return _error(f"bad request: {exc}")
+            return result
+
+        return endpoint
+
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.faults.clear()
+            return JSONResponse({"faults": []})
+        if request.method == "GET":
+            return JSONResponse({"faults": state.faults})
+        rule = await _json(request)
+        if rule.get("kind") not in FAULT_KINDS:
+            return _error(f"kind must be one of {', '.join(FAULT_KINDS)}")
+        rule["remaining"] = int(rule.get("times", 1))
+        state.faults.append(rule)
+        return JSONResponse({"faults": state.faults})
+
+    async def expire_all_jwts(_request: Request) -> Response:
+        expire_jwts(state)
+        return JSONResponse({"ok": True})
+
+    async def expire_all_refresh(_request: Request) -> Response:
+        expire_refresh_tokens(state)
+        return JSONResponse({"ok": True})
+
+    async def requests(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.requests.clear()
+        return JSONResponse(list(state.requests))
+
+    async def users(request: Request) -> Response:
+        data = await _json(request)
+        token = add_user(
+            state, str(data["name"]), ligo=bool(data.get("ligo")),
+            event_admin=bool(data.get("event_admin")),
+        )
+        return JSONResponse({"token": token})
+
+    async def demo(_request: Request) -> Response:
+        return JSONResponse(seed_demo(state))
+
+    async def scale(request: Request) -> Response:
+        data = await _json(request)
+        return JSONResponse(
+            seed_scale(state, int(data["jobs"]), int(data["files_per_job"]), int(data["file_size"]))
+        )
+
+    async def file(request: Request) -> Response:
+        pk = from_global_id(request.query_params.get("job", ""), "BilbyJobNode")
+        path = request.query_params.get("path", "")
+        row = state.db.one(
+            "SELECT * FROM files WHERE job_id = ? AND path = ? AND is_dir = 0", (pk, path)
+        )
+        if row is None:
+            return _error("no such file", 404)
+        if row["generated"]:
+            data = generated_bytes(int(row["id"]), int(row["size"]))
+        else:
+            data = (state.jobs_dir / str(pk) / path).read_bytes()
+        return Response(data, media_type="application/octet-stream")
+
+    table: list[tuple[str, Any, list[str]]] = [
+        ("/_admin/faults", faults, ["GET", "POST", "DELETE"]),
+        ("/_admin/expire-jwts", expire_all_jwts, ["POST"]),
+        ("/_admin/expire-refresh-tokens", expire_all_refresh, ["POST"]),
+        ("/_admin/requests", requests, ["GET", "DELETE"]),
+        ("/_admin/users", users, ["POST"]),
+        ("/_admin/seed-demo", demo, ["POST"]),
+        ("/_admin/seed-scale", scale, ["POST"]),
+        ("/_admin/file", file, ["GET"]),
+    ]
+    return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table]

@@ -1,0 +1,94 @@
+"""Executable schemas built from the recorded SDL files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ariadne import ScalarType, make_executable_schema, upload_scalar
+from graphql import GraphQLSchema
+
+from .auth_api import auth_mutation, auth_query
+from .bilby_mutations import mutation
+from .bilby_queries import query
+from .event_ids import event_mutation, event_query, event_type
+from .schema_files import load_sdl
+from .uploads import upload_mutation
+
+__all__ = ["build_auth_schema", "build_bilby_schema"]
+
+decimal_scalar = ScalarType("Decimal")
+datetime_scalar = ScalarType("DateTime")
+generic_scalar = ScalarType("GenericScalar")
+
+
+@decimal_scalar.serializer
+def serialize_decimal(value: Any) -> str:
+    """Send a Decimal as a JSON string, like graphene."""
+    return str(value)
+
+
+@decimal_scalar.value_parser
+def parse_decimal(value: Any) -> Decimal:
+    """Accept a number or a numeric string."""
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"Invalid Decimal {value!r}") from None
+
+
+@datetime_scalar.serializer
+def serialize_datetime(value: Any) -> str:
+    """Send a DateTime as ISO-8601."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+@datetime_scalar.value_parser
+def parse_datetime(value: Any) -> datetime:
+    """Read ISO-8601."""
+    return datetime.fromisoformat(str(value))
+
+
+@generic_scalar.serializer
+def serialize_generic(value: Any) -> Any:
+    """Send any JSON value as it is."""
+    return value
+
+
+def build_bilby_schema() -> GraphQLSchema:
+    """Return the executable Bilby schema.
+
+    Returns
+    -------
+    GraphQLSchema
+        ``schema/bilby.graphql`` bound to the local resolvers.
+    """
+    schema: GraphQLSchema = make_executable_schema(
+        load_sdl("bilby"),
+        query,
+        event_query,
+        mutation,
+        upload_mutation,
+        event_mutation,
+        event_type,
+        decimal_scalar,
+        datetime_scalar,
+        upload_scalar,
+        convert_names_case=True,
+    )
+    return schema
+
+
+def build_auth_schema() -> GraphQLSchema:
+    """Return the executable auth schema.
+
+    Returns
+    -------
+    GraphQLSchema
+        ``schema/auth.graphql`` bound to the local resolvers.
+    """
+    schema: GraphQLSchema = make_executable_schema(
+        load_sdl("auth"), auth_query, auth_mutation, generic_scalar, convert_names_case=True
+    )
+    return schema

@@ -1,0 +1,512 @@
+"""Tests of the download engine (``gwcloud_python._files``) against pytest-httpx."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from gwcloud_python import _constants as C  # noqa: N812
+from gwcloud_python._errors import DownloadError, ValidationError
+from gwcloud_python._files import Downloader, DownloadItem, resolve_target
+
+BASE = "https://gwcloud.example/job/apiv1/file/"
+
+
+def url(file_id: str) -> str:
+    return f"{BASE}?fileId={file_id}"
+
+
+def blob(n: int, seed: int = 0) -> bytes:
+    return random.Random(seed).randbytes(n)  # noqa: S311 - test data
+
+
+class Sleeps:
+    """Records the delays a Downloader asks for, without sleeping."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client() as c:
+        yield c
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+def downloader(client: httpx.Client, sleeps: Sleeps, **kwargs: object) -> Downloader:
+    kwargs.setdefault("progress", False)
+    return Downloader(client, sleep=sleeps, **kwargs)  # type: ignore[arg-type]
+
+
+class DroppingStream(httpx.SyncByteStream):
+    """A body that sends some bytes and then loses the connection."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.data
+        raise httpx.ReadError("connection reset by peer")
+
+
+def partial(rest: bytes, start: int, total: int) -> httpx.Response:
+    return httpx.Response(
+        206,
+        content=rest,
+        headers={"Content-Range": f"bytes {start}-{total - 1}/{total}"},
+    )
+
+
+# ----------------------------------------------------------------- happy paths
+
+
+def test_save_is_byte_exact_and_sends_no_credentials(
+    httpx_mock: HTTPXMock, tmp_path: Path, sleeps: Sleeps
+) -> None:
+    files = {
+        "a.txt": b"hello\n",
+        "result/big.hdf5": blob(2 * C.DOWNLOAD_CHUNK_SIZE + 123),
+        "data/sub/empty.dat": b"",
+    }
+    items = []
+    for i, (path, data) in enumerate(files.items()):
+        httpx_mock.add_response(url=url(f"id{i}"), content=data)
+        items.append(DownloadItem(url(f"id{i}"), path, len(data)))
+    with httpx.Client(auth=("user", "pw"), headers={"Authorization": "JWT secret"}) as authed:
+        paths = downloader(authed, sleeps).save(items, tmp_path / "out")
+
+    root = (tmp_path / "out").resolve()
+    assert paths == [root / p for p in files]
+    for path, data in files.items():
+        assert (root / path).read_bytes() == data
+    assert not list(root.rglob("*.part"))
+    for request in httpx_mock.get_requests():
+        assert "Authorization" not in request.headers
+        assert "Range" not in request.headers
+        assert request.headers["Accept-Encoding"] == "identity"
+
+
+def test_fetch_is_byte_exact_and_ordered(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
+) -> None:
+    datas = [blob(n, seed=n) for n in (0, 1, 1000, C.DOWNLOAD_CHUNK_SIZE + 5)]
+    for i, data in enumerate(datas):
+        httpx_mock.add_response(url=url(str(i)), content=data)
+    items = [DownloadItem(url(str(i)), f"f{i}", len(d)) for i, d in enumerate(datas)]
+    result = downloader(client, sleeps, concurrency=3).fetch(items)
+    assert result == datas
+    assert all(type(r) is bytes for r in result)
+
+
+def test_fifty_small_files_concurrently(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    threads: set[str] = set()
+    barrier = threading.Barrier(2, timeout=5)
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        threads.add(threading.current_thread().name)
+        n = int(request.url.params["fileId"])
+        if n < 2:
+            barrier.wait()  # the first two files are in flight at the same time
+        return httpx.Response(200, content=blob(100 + n, seed=n))
+
+    httpx_mock.add_callback(serve, is_reusable=True)
+    items = [DownloadItem(url(str(n)), f"d{n % 5}/f{n}.bin", 100 + n) for n in range(50)]
+    paths = downloader(client, sleeps, concurrency=8).save(items, tmp_path)
+    assert [p.read_bytes() for p in paths] == [blob(100 + n, seed=n) for n in range(50)]
+    assert len(httpx_mock.get_requests()) == 50
+    assert len(threads) > 1
+    assert sleeps.delays == []
+
+
+# ------------------------------------------------------------- error answers
+
+
+@pytest.mark.parametrize("mode", ["save", "fetch"])
+def test_500_is_never_content_and_fails_after_retries(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path, mode: str
+) -> None:
+    httpx_mock.add_response(status_code=500, content=b"<h1>Server Error</h1>", is_reusable=True)
+    item = DownloadItem(url("secret-id"), "result/x.json", 21)
+    dl = downloader(client, sleeps, max_retries=2)
+    with pytest.raises(DownloadError) as info:
+        if mode == "save":
+            dl.save([item], tmp_path)
+        else:
+            dl.fetch([item])
+    assert len(httpx_mock.get_requests()) == 3
+    assert len(sleeps.delays) == 2
+    err = info.value
+    assert err.status_code == 500
+    assert "result/x.json" in str(err)
+    assert BASE in str(err)
+    assert "secret-id" not in str(err)
+    assert err.url == BASE
+    assert not (tmp_path / "result" / "x.json").exists()
+    assert not list(tmp_path.rglob("*.part"))
+
+
+def test_404_is_not_retried(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    httpx_mock.add_response(status_code=404, content=b"not found")
+    with pytest.raises(DownloadError) as info:
+        downloader(client, sleeps).save([DownloadItem(url("1"), "x", 9)], tmp_path)
+    assert info.value.status_code == 404
+    assert len(httpx_mock.get_requests()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_retry_after_is_honoured(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
+) -> None:
+    httpx_mock.add_response(status_code=503, headers={"Retry-After": "7"})
+    httpx_mock.add_response(status_code=429, headers={"Retry-After": "3"})
+    httpx_mock.add_response(content=b"payload")
+    data = downloader(client, sleeps).fetch([DownloadItem(url("1"), "p", 7)])
+    assert data == [b"payload"]
+    assert sleeps.delays == [7.0, 3.0]
+
+
+def test_connection_errors_are_retried(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
+) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("refused"))
+    httpx_mock.add_exception(httpx.ReadTimeout("slow"))
+    httpx_mock.add_response(content=b"ok")
+    assert downloader(client, sleeps).fetch([DownloadItem(url("1"), "p", 2)]) == [b"ok"]
+    assert len(sleeps.delays) == 2
+    assert all(0 <= d <= C.RETRY_MAX_DELAY for d in sleeps.delays)
+
+
+def test_connection_errors_exhaust_retries(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
+) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("refused"), is_reusable=True)
+    with pytest.raises(DownloadError) as info:
+        downloader(client, sleeps, max_retries=1).fetch([DownloadItem(url("1"), "p", 2)])
+    assert info.value.status_code is None
+    assert "ConnectError" in str(info.value)
+    assert len(httpx_mock.get_requests()) == 2
+
+
+def test_longer_body_than_listed_is_an_error(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    httpx_mock.add_response(content=b"0123456789")
+    with pytest.raises(DownloadError, match="more than"):
+        downloader(client, sleeps).save([DownloadItem(url("1"), "p", 4)], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    httpx_mock.add_response(content=b"0123456789")
+    with pytest.raises(DownloadError, match="more than"):
+        downloader(client, sleeps).fetch([DownloadItem(url("1"), "p", 4)])
+
+
+# -------------------------------------------------------------------- resume
+
+
+@pytest.mark.parametrize("mode", ["save", "fetch"])
+@pytest.mark.parametrize("drop", ["short", "read-error"])
+def test_resume_with_range(
+    httpx_mock: HTTPXMock,
+    client: httpx.Client,
+    sleeps: Sleeps,
+    tmp_path: Path,
+    mode: str,
+    drop: str,
+) -> None:
+    data = blob(5000)
+    cut = 1234
+    if drop == "short":
+        httpx_mock.add_response(content=data[:cut])
+    else:
+        httpx_mock.add_response(
+            headers={"Content-Length": str(len(data))}, stream=DroppingStream(data[:cut])
+        )
+    httpx_mock.add_callback(lambda request: partial(data[cut:], cut, len(data)))
+    seen: list[tuple[int, int]] = []
+    dl = downloader(client, sleeps, callback=lambda done, total: seen.append((done, total)))
+    item = DownloadItem(url("1"), "r/file.bin", len(data))
+    if mode == "save":
+        [path] = dl.save([item], tmp_path)
+        assert path.read_bytes() == data
+        assert not list(tmp_path.rglob("*.part"))
+    else:
+        assert dl.fetch([item]) == [data]
+    first, second = httpx_mock.get_requests()
+    assert "Range" not in first.headers
+    assert second.headers["Range"] == f"bytes={cut}-"
+    assert len(sleeps.delays) == 1
+    assert seen[-1] == (len(data), len(data))
+
+
+@pytest.mark.parametrize("mode", ["save", "fetch"])
+def test_server_ignoring_range_restarts_the_file(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path, mode: str
+) -> None:
+    data = blob(3000)
+    httpx_mock.add_response(content=data[:1000])
+    httpx_mock.add_response(content=data)  # 200 to the Range request: whole file again
+    seen: list[tuple[int, int]] = []
+    dl = downloader(client, sleeps, callback=lambda done, total: seen.append((done, total)))
+    item = DownloadItem(url("1"), "f.bin", len(data))
+    if mode == "save":
+        [path] = dl.save([item], tmp_path)
+        assert path.read_bytes() == data
+    else:
+        assert dl.fetch([item]) == [data]
+    assert httpx_mock.get_requests()[1].headers["Range"] == "bytes=1000-"
+    assert seen[-1] == (3000, 3000)
+    assert max(done for done, _ in seen) == 3000
+
+
+def test_wrong_content_range_starts_over(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
+) -> None:
+    data = blob(300)
+    httpx_mock.add_response(content=data[:100])
+    httpx_mock.add_response(
+        status_code=206, content=data[50:], headers={"Content-Range": "bytes 50-299/300"}
+    )
+    httpx_mock.add_response(content=data)
+    assert downloader(client, sleeps).fetch([DownloadItem(url("1"), "f", 300)]) == [data]
+    requests = httpx_mock.get_requests()
+    assert requests[1].headers["Range"] == "bytes=100-"
+    assert "Range" not in requests[2].headers
+
+
+def test_206_without_range_request_is_an_error(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
+) -> None:
+    httpx_mock.add_response(
+        status_code=206, content=b"abc", headers={"Content-Range": "bytes 0-2/3"}
+    )
+    with pytest.raises(DownloadError) as info:
+        downloader(client, sleeps).fetch([DownloadItem(url("1"), "f", 3)])
+    assert info.value.status_code == 206
+
+
+def test_final_failure_removes_part_and_keeps_older_file(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    old = tmp_path / "result" / "x.bin"
+    old.parent.mkdir()
+    old.write_bytes(b"older version")
+    data = blob(100)
+    httpx_mock.add_response(content=data[:40])
+    httpx_mock.add_response(
+        status_code=206, content=data[40:60], headers={"Content-Range": "bytes 40-59/100"}
+    )
+    httpx_mock.add_response(status_code=500)
+    with pytest.raises(DownloadError) as info:
+        downloader(client, sleeps, max_retries=2).save(
+            [DownloadItem(url("1"), "result/x.bin", 100)], tmp_path
+        )
+    assert info.value.status_code == 500
+    assert old.read_bytes() == b"older version"
+    assert sorted(p.name for p in old.parent.iterdir()) == ["x.bin"]
+    requests = httpx_mock.get_requests()
+    assert [r.headers.get("Range") for r in requests] == [None, "bytes=40-", "bytes=60-"]
+
+
+def test_stale_part_symlink_is_not_written_through(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"precious")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "f.bin.part").symlink_to(outside)
+    httpx_mock.add_response(content=b"new data")
+    [path] = downloader(client, sleeps).save([DownloadItem(url("1"), "f.bin", 8)], root)
+    assert path.read_bytes() == b"new data"
+    assert outside.read_bytes() == b"precious"
+    assert not (root / "f.bin.part").exists()
+
+
+# --------------------------------------------------------------- path safety
+
+BAD_PATHS = ["../../x", "/etc/x", "a/../../b", "a/../b", "a\\b", "x\x00y", "", ".", "C:/x"]
+
+
+@pytest.mark.httpx_mock(assert_all_requests_were_expected=False)
+@pytest.mark.parametrize("bad", BAD_PATHS)
+def test_unsafe_paths_are_refused_before_any_request(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path, bad: str
+) -> None:
+    root = tmp_path / "out"
+    items = [DownloadItem(url("1"), "good.txt", 1), DownloadItem(url("2"), bad, 1)]
+    with pytest.raises(ValidationError) as info:
+        downloader(client, sleeps).save(items, root)
+    assert repr(bad) in str(info.value)
+    assert httpx_mock.get_requests() == []
+    assert not root.exists()
+
+
+@pytest.mark.httpx_mock(assert_all_requests_were_expected=False)
+def test_symlinked_directory_out_of_root_is_refused(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "link").symlink_to(elsewhere, target_is_directory=True)
+    items = [DownloadItem(url("1"), "ok.txt", 1), DownloadItem(url("2"), "link/x.txt", 1)]
+    with pytest.raises(ValidationError, match=re.escape("'link/x.txt'")):
+        downloader(client, sleeps).save(items, root)
+    assert httpx_mock.get_requests() == []
+    assert list(elsewhere.iterdir()) == []
+    assert sorted(p.name for p in root.iterdir()) == ["link"]
+
+
+@pytest.mark.httpx_mock(assert_all_requests_were_expected=False)
+def test_root_path_that_is_a_file_is_refused(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    target = tmp_path / "afile"
+    target.write_text("x")
+    with pytest.raises(ValidationError, match="afile"):
+        downloader(client, sleeps).save([DownloadItem(url("1"), "f", 1)], target)
+    assert httpx_mock.get_requests() == []
+    assert target.read_text() == "x"
+
+
+@pytest.mark.httpx_mock(assert_all_requests_were_expected=False)
+def test_duplicate_targets_are_refused(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    items = [DownloadItem(url("1"), "a/b", 1), DownloadItem(url("2"), "./a//b", 1)]
+    with pytest.raises(ValidationError, match="same target"):
+        downloader(client, sleeps).save(items, tmp_path)
+    assert httpx_mock.get_requests() == []
+
+
+def test_resolve_target_normalises_safe_paths(tmp_path: Path) -> None:
+    assert resolve_target(tmp_path, "./a//b/c.txt") == tmp_path.resolve() / "a" / "b" / "c.txt"
+    (tmp_path / "real").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    assert resolve_target(tmp_path, "alias/f") == tmp_path.resolve() / "real" / "f"
+
+
+def test_invalid_settings_are_refused(client: httpx.Client) -> None:
+    with pytest.raises(ValidationError):
+        Downloader(client, concurrency=0)
+    with pytest.raises(ValidationError):
+        Downloader(client, max_retries=-1)
+
+
+# ------------------------------------------------------- progress and cancel
+
+
+def test_no_progress_bar_when_off_and_callback_ends_at_total(
+    httpx_mock: HTTPXMock,
+    client: httpx.Client,
+    sleeps: Sleeps,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    datas = [blob(10), blob(C.DOWNLOAD_CHUNK_SIZE + 1), b""]
+    for i, data in enumerate(datas):
+        httpx_mock.add_response(url=url(str(i)), content=data)
+    total = sum(map(len, datas))
+    seen: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def callback(done: int, total_: int) -> None:
+        with lock:
+            seen.append((done, total_))
+
+    items = [DownloadItem(url(str(i)), f"f{i}", len(d)) for i, d in enumerate(datas)]
+    downloader(client, sleeps, progress=False, callback=callback).fetch(items)
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+    assert seen[0] == (0, total)
+    assert seen[-1] == (total, total)
+    dones = [done for done, _ in seen]
+    assert dones == sorted(dones)
+
+
+def test_auto_progress_is_off_when_stderr_is_not_a_tty(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, capsys: pytest.CaptureFixture[str]
+) -> None:
+    httpx_mock.add_response(content=b"abc")
+    downloader(client, sleeps, progress=None).fetch([DownloadItem(url("1"), "f", 3)])
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_bar_when_on(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, capsys: pytest.CaptureFixture[str]
+) -> None:
+    httpx_mock.add_response(url=url("1"), content=b"abc")
+    httpx_mock.add_response(url=url("2"), content=b"defg")
+    items = [DownloadItem(url("1"), "f1", 3), DownloadItem(url("2"), "f2", 4)]
+    downloader(client, sleeps, progress=True).fetch(items)
+    err = capsys.readouterr().err
+    assert "Downloading 2 files" in err
+    assert "2/2 files" in err
+    assert "7.00/7.00" in err
+
+
+def test_failure_stops_remaining_downloads(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    httpx_mock.add_response(url=url("0"), status_code=403)
+    for i in range(1, 10):
+        httpx_mock.add_response(url=url(str(i)), content=b"x", is_optional=True)
+    items = [DownloadItem(url(str(i)), f"f{i}", 1) for i in range(10)]
+    with pytest.raises(DownloadError) as info:
+        downloader(client, sleeps, concurrency=1).save(items, tmp_path)
+    assert info.value.status_code == 403
+    assert len(httpx_mock.get_requests()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_in_flight_download_is_cancelled_when_another_fails(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    started = threading.Event()
+
+    class SlowStream(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            started.set()
+            for _ in range(500):
+                yield b"y" * 10
+                threading.Event().wait(0.002)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Length": "5000"}, stream=SlowStream())
+
+    def failing(request: httpx.Request) -> httpx.Response:
+        started.wait(5)
+        return httpx.Response(404)
+
+    httpx_mock.add_callback(slow, url=url("slow"))
+    httpx_mock.add_callback(failing, url=url("bad"))
+    items = [DownloadItem(url("slow"), "slow.bin", 5000), DownloadItem(url("bad"), "bad.bin", 1)]
+    with pytest.raises(DownloadError) as info:
+        downloader(client, sleeps, concurrency=2).save(items, tmp_path)
+    assert info.value.status_code == 404
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_empty_list_does_nothing(client: httpx.Client, sleeps: Sleeps, tmp_path: Path) -> None:
+    assert downloader(client, sleeps).fetch([]) == []
+    assert downloader(client, sleeps).save([], tmp_path / "new") == []
+    assert os.path.isdir(tmp_path / "new")
