@@ -15,8 +15,9 @@ except ImportError:  # source checkout without an install
     _ROOT = Path(__file__).resolve().parents[2]
     sys.path[:0] = [str(_ROOT / "src"), str(_ROOT / "generated")]
 
-from gwcloud_python.server import LocalServer  # noqa: E402
-from server_helpers import login  # noqa: E402
+from server_helpers import login
+
+from gwcloud_python.server import LocalServer
 
 
 @pytest.fixture(scope="session")

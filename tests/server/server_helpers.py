@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from graphql import FragmentDefinitionNode, FragmentSpreadNode, OperationDefinitionNode, parse, print_ast, visit, Visitor
+from graphql import (
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    OperationDefinitionNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
 
 QUERIES = Path(__file__).resolve().parents[2] / "queries"
 
@@ -52,8 +60,13 @@ def operation(name: str) -> str:
     return "\n\n".join(parts)
 
 
-def gql(url: str, name: str, variables: dict[str, Any] | None = None, jwt: str | None = None,
-        **kwargs: Any) -> dict[str, Any]:
+def gql(
+    url: str,
+    name: str,
+    variables: dict[str, Any] | None = None,
+    jwt: str | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
     """POST one client operation; return the JSON body (asserting HTTP 200)."""
     headers = {"Authorization": f"JWT {jwt}"} if jwt else {}
     response = httpx.post(
@@ -73,8 +86,13 @@ def error_messages(body: dict[str, Any]) -> list[str]:
     return [error["message"] for error in body.get("errors") or []]
 
 
-def multipart(url: str, name: str, variables: dict[str, Any], files: dict[str, tuple[str, bytes]],
-              jwt: str | None = None) -> dict[str, Any]:
+def multipart(
+    url: str,
+    name: str,
+    variables: dict[str, Any],
+    files: dict[str, tuple[str, bytes]],
+    jwt: str | None = None,
+) -> dict[str, Any]:
     """POST an operation as a GraphQL multipart request.
 
     ``files`` maps a variable path (``variables.jobFile``) to ``(filename, bytes)``.
@@ -88,8 +106,10 @@ def multipart(url: str, name: str, variables: dict[str, Any], files: dict[str, t
         ),
         "map": json.dumps({str(i): [key] for i, key in enumerate(keys)}),
     }
-    upload = {str(i): (files[key][0], files[key][1], "application/octet-stream")
-              for i, key in enumerate(keys)}
+    upload = {
+        str(i): (files[key][0], files[key][1], "application/octet-stream")
+        for i, key in enumerate(keys)
+    }
     headers = {"Authorization": f"JWT {jwt}"} if jwt else {}
     response = httpx.post(url, data=data, files=upload, headers=headers, timeout=60)
     assert response.status_code == 200, response.text
@@ -117,8 +137,11 @@ def make_tar(members: list[tuple[str, bytes | None, str | None]]) -> bytes:
     return buffer.getvalue()
 
 
-def job_archive(label: str = "uploaded_job", extra: list[tuple[str, bytes | None, str | None]] | None = None,
-                skip: str | None = None) -> bytes:
+def job_archive(
+    label: str = "uploaded_job",
+    extra: list[tuple[str, bytes | None, str | None]] | None = None,
+    skip: str | None = None,
+) -> bytes:
     """A valid uploaded-job archive, optionally with extra members or without one directory."""
     members: list[tuple[str, bytes | None, str | None]] = [
         ("./", None, None),

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from gwcloud_python.server import LocalServer
 from server_helpers import error_messages, gql, login
+
+from gwcloud_python.server import LocalServer
 
 
 @pytest.fixture(scope="module")

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from gwcloud_python.server import LocalServer
 from server_helpers import gql, operation
+
+from gwcloud_python.server import LocalServer
 
 
 def _post_public(server: LocalServer) -> httpx.Response:
     return httpx.post(
         server.endpoint,
-        json={"query": operation("PublicBilbyJobs"), "operationName": "PublicBilbyJobs",
-              "variables": {"timeRange": "all", "first": 5}},
+        json={
+            "query": operation("PublicBilbyJobs"),
+            "operationName": "PublicBilbyJobs",
+            "variables": {"timeRange": "all", "first": 5},
+        },
     )
 
 
@@ -61,11 +67,18 @@ def test_graphql_error_fault_keeps_data(local_server: LocalServer, demo: dict[st
 def test_connection_cut_faults(local_server: LocalServer, demo: dict[str, Any], kind: str) -> None:
     local_server.set_fault(kind, match="/job/apiv1/file/", after_bytes=100)
     files = gql(local_server.endpoint, "BilbyResultFiles", {"jobId": demo["jobs"]["GW150914"]})
-    token = next(f["downloadToken"] for f in files["data"]["bilbyResultFiles"]["files"]
-                 if f["path"].endswith("corner.png"))
-    ids = gql(local_server.endpoint, "GenerateFileDownloadIds",
-              {"jobId": demo["jobs"]["GW150914"], "downloadTokens": [token]})
-    url = f"{local_server.base_url}/job/apiv1/file/?fileId={ids['data']['generateFileDownloadIds']['result'][0]}"
+    token = next(
+        f["downloadToken"]
+        for f in files["data"]["bilbyResultFiles"]["files"]
+        if f["path"].endswith("corner.png")
+    )
+    ids = gql(
+        local_server.endpoint,
+        "GenerateFileDownloadIds",
+        {"jobId": demo["jobs"]["GW150914"], "downloadTokens": [token]},
+    )
+    file_id = ids["data"]["generateFileDownloadIds"]["result"][0]
+    url = f"{local_server.base_url}/job/apiv1/file/?fileId={file_id}"
     received = bytearray()
     with pytest.raises(httpx.TransportError), httpx.stream("GET", url) as response:
         assert response.status_code == 200
@@ -100,3 +113,22 @@ def test_clear_faults(local_server: LocalServer, demo: dict[str, Any]) -> None:
 def test_unknown_fault_kind_is_refused(local_server: LocalServer) -> None:
     with pytest.raises(httpx.HTTPStatusError):
         local_server.set_fault("explode")
+
+
+def test_admin_routes_refuse_remote_clients(tmp_path: Path) -> None:
+    from gwcloud_python.server.app import create_app
+    from gwcloud_python.server.state import ServerConfig
+
+    app, state = create_app(ServerConfig(data_dir=tmp_path), run_jobs=False)
+
+    async def probe() -> list[int]:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            first = await client.get("/_admin/requests")
+            second = await client.post("/_admin/users", json={"name": "x"})
+            return [first.status_code, second.status_code]
+
+    try:
+        assert asyncio.run(probe()) == [403, 403]
+    finally:
+        state.db.close()

@@ -17,8 +17,9 @@ from graphql import (
     find_dangerous_changes,
     get_introspection_query,
 )
-from gwcloud_python.server import LocalServer
 from server_helpers import gql, login
+
+from gwcloud_python.server import LocalServer
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
 
@@ -50,7 +51,10 @@ def test_restart_keeps_data(tmp_path: Path) -> None:
 def _cli(*args: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "gwcloud_python.server", *args],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
         env={"PYTHONPATH": ":".join(p for p in sys.path if p), "PATH": "/usr/bin:/bin"},
     )
     return result.stdout
@@ -59,12 +63,26 @@ def _cli(*args: str) -> str:
 def test_cli_add_user_seed_scale(tmp_path: Path) -> None:
     token = _cli("add-user", "zoe", "--ligo", "--data-dir", str(tmp_path))
     assert len(token.strip()) == 64 and "\n" not in token.strip()
-    summary = json.loads(_cli("seed-scale", "--data-dir", str(tmp_path), "--jobs", "10000",
-                              "--files-per-job", "3", "--file-size", "2000000000"))
+    summary = json.loads(
+        _cli(
+            "seed-scale",
+            "--data-dir",
+            str(tmp_path),
+            "--jobs",
+            "10000",
+            "--files-per-job",
+            "3",
+            "--file-size",
+            "2000000000",
+        )
+    )
     assert summary["jobs"] == 10000 and summary["files"] == 30000
     with LocalServer(tmp_path) as server:
-        body = gql(server.endpoint, "PublicBilbyJobs",
-                   {"timeRange": "all", "first": 100, "search": "labels.name:Scale"})
+        body = gql(
+            server.endpoint,
+            "PublicBilbyJobs",
+            {"timeRange": "all", "first": 100, "search": "labels.name:Scale"},
+        )
         assert len(body["data"]["publicBilbyJobs"]["edges"]) == 100
         assert login(server, token.strip())["jwtToken"]
         response = httpx.get(f"{server.base_url}/_admin/requests")

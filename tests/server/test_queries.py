@@ -6,8 +6,9 @@ import base64
 from typing import Any
 
 import httpx
-from gwcloud_python.server import LocalServer
 from server_helpers import error_messages, gql
+
+from gwcloud_python.server import LocalServer
 
 DENIED = "You do not have permission to perform this action"
 NOT_FOUND = "BilbyJobNode matching query does not exist."
@@ -31,11 +32,17 @@ def test_public_jobs_anonymous(local_server: LocalServer, demo: dict[str, Any]) 
     assert "demo-private" not in names and "GW190425-ligo" not in names
     node = body["data"]["publicBilbyJobs"]["edges"][0]["node"]
     assert base64.b64decode(node["id"]).decode().startswith("BilbyJobNode:")
-    assert node["jobStatus"] == {"name": "Completed", "number": 500, "date": node["jobStatus"]["date"]}
+    assert node["jobStatus"] == {
+        "name": "Completed",
+        "number": 500,
+        "date": node["jobStatus"]["date"],
+    }
 
 
 def test_public_jobs_newest_first(local_server: LocalServer, demo: dict[str, Any]) -> None:
-    nodes = [e["node"] for e in _public(local_server, search="Demo")["data"]["publicBilbyJobs"]["edges"]]
+    nodes = [
+        e["node"] for e in _public(local_server, search="Demo")["data"]["publicBilbyJobs"]["edges"]
+    ]
     stamps = [n["timestamp"] for n in nodes]
     assert stamps == sorted(stamps, reverse=True)
 
@@ -45,19 +52,32 @@ def test_ligo_user_sees_ligo_job(local_server: LocalServer, jwts: dict[str, str]
     assert "GW190425-ligo" not in _names(_public(local_server, jwt=jwts["demo"]))
 
 
-def test_public_jobs_requires_time_range_and_first(local_server: LocalServer, demo: dict[str, Any]) -> None:
+def test_public_jobs_requires_time_range_and_first(
+    local_server: LocalServer, demo: dict[str, Any]
+) -> None:
     query = "query($t: String, $f: Int){publicBilbyJobs(timeRange: $t, first: $f){edges{cursor}}}"
     for variables in ({"f": 5}, {"t": "all"}, {"t": "2w", "f": 5}):
-        body = httpx.post(local_server.endpoint, json={"query": query, "variables": variables}).json()
+        body = httpx.post(
+            local_server.endpoint, json={"query": query, "variables": variables}
+        ).json()
         assert body["errors"], variables
         assert body["data"] == {"publicBilbyJobs": None}
 
 
 def test_search_terms(local_server: LocalServer, demo: dict[str, Any]) -> None:
     official = _names(_public(local_server, search="labels.name:Official"))
-    assert set(official) == {"GW150914", "GW170817", "GW151226", "GW150914-uploaded", "GW190521-external"}
+    assert set(official) == {
+        "GW150914",
+        "GW170817",
+        "GW151226",
+        "GW150914-uploaded",
+        "GW190521-external",
+    }
     assert _names(_public(local_server, search="gw150914 uploaded")) == ["GW150914-uploaded"]
-    assert set(_names(_public(local_server, search="S150914a"))) == {"GW150914", "GW150914-uploaded"}
+    assert set(_names(_public(local_server, search="S150914a"))) == {
+        "GW150914",
+        "GW150914-uploaded",
+    }
     assert _names(_public(local_server, search="name:GW170817")) == ["GW170817"]
     assert set(_names(_public(local_server, search="user:official"))) == set(official)
     assert _names(_public(local_server, search="labels.name:Official nomatchxyz")) == []
@@ -79,7 +99,9 @@ def test_pagination(local_server: LocalServer, demo: dict[str, Any]) -> None:
     assert len(seen) == len(set(seen)) == 5
 
 
-def test_bilby_job_visibility(local_server: LocalServer, demo: dict[str, Any], jwts: dict[str, str]) -> None:
+def test_bilby_job_visibility(
+    local_server: LocalServer, demo: dict[str, Any], jwts: dict[str, str]
+) -> None:
     jobs = demo["jobs"]
     own = gql(local_server.endpoint, "BilbyJob", {"id": jobs["demo-private"]}, jwt=jwts["demo"])
     assert own["data"]["bilbyJob"]["private"] is True
@@ -96,24 +118,35 @@ def test_bilby_job_visibility(local_server: LocalServer, demo: dict[str, Any], j
 
 
 def test_bilby_job_fields(local_server: LocalServer, demo: dict[str, Any]) -> None:
-    job = gql(local_server.endpoint, "BilbyJob", {"id": demo["jobs"]["GW150914"]})["data"]["bilbyJob"]
+    job = gql(local_server.endpoint, "BilbyJob", {"id": demo["jobs"]["GW150914"]})["data"][
+        "bilbyJob"
+    ]
     assert job["jobType"] == 0 and job["cluster"] == "ozstar"
     assert job["eventId"] == {
-        "eventId": "GW150914_095045", "triggerId": "S150914a", "nickname": "GW150914",
-        "isLigoEvent": False, "gpsTime": 1126259462.391,
+        "eventId": "GW150914_095045",
+        "triggerId": "S150914a",
+        "nickname": "GW150914",
+        "isLigoEvent": False,
+        "gpsTime": 1126259462.391,
     }
     assert {label["name"] for label in job["labels"]} == {"Official", "Production Run"}
     assert job["creationTime"].startswith("20")
 
 
-def test_bilby_jobs_own_and_anonymous(local_server: LocalServer, demo: dict[str, Any], jwts: dict[str, str]) -> None:
+def test_bilby_jobs_own_and_anonymous(
+    local_server: LocalServer, demo: dict[str, Any], jwts: dict[str, str]
+) -> None:
     body = gql(local_server.endpoint, "BilbyJobs", {"first": 10})
     assert error_messages(body) == [DENIED]
     body = gql(local_server.endpoint, "BilbyJobs", {"first": 2}, jwt=jwts["official"])
     conn = body["data"]["bilbyJobs"]
     assert len(conn["edges"]) == 2 and conn["pageInfo"]["hasNextPage"]
-    rest = gql(local_server.endpoint, "BilbyJobs", {"first": 10, "after": conn["pageInfo"]["endCursor"]},
-               jwt=jwts["official"])["data"]["bilbyJobs"]
+    rest = gql(
+        local_server.endpoint,
+        "BilbyJobs",
+        {"first": 10, "after": conn["pageInfo"]["endCursor"]},
+        jwt=jwts["official"],
+    )["data"]["bilbyJobs"]
     assert len(rest["edges"]) == 3 and not rest["pageInfo"]["hasNextPage"]
     assert all(e["node"]["user"] == "official" for e in conn["edges"] + rest["edges"])
 
@@ -122,7 +155,12 @@ def test_result_files(local_server: LocalServer, demo: dict[str, Any]) -> None:
     body = gql(local_server.endpoint, "BilbyResultFiles", {"jobId": demo["jobs"]["GW150914"]})
     files = body["data"]["bilbyResultFiles"]["files"]
     by_path = {f["path"]: f for f in files}
-    assert by_path["data"] == {"path": "data", "isDir": True, "fileSize": "0", "downloadToken": None}
+    assert by_path["data"] == {
+        "path": "data",
+        "isDir": True,
+        "fileSize": "0",
+        "downloadToken": None,
+    }
     assert "GW150914_config_complete.ini" in by_path
     corner = by_path["result/GW150914_corner.png"]
     assert corner["isDir"] is False and int(corner["fileSize"]) > 0 and corner["downloadToken"]
@@ -132,17 +170,29 @@ def test_result_files(local_server: LocalServer, demo: dict[str, Any]) -> None:
 
 
 def test_result_files_external(local_server: LocalServer, demo: dict[str, Any]) -> None:
-    body = gql(local_server.endpoint, "BilbyResultFiles", {"jobId": demo["jobs"]["GW190521-external"]})
+    body = gql(
+        local_server.endpoint, "BilbyResultFiles", {"jobId": demo["jobs"]["GW190521-external"]}
+    )
     result = body["data"]["bilbyResultFiles"]
     assert result["jobType"] == 2
-    assert result["files"] == [{"path": "https://example.org/gw190521/results.html", "isDir": False,
-                                "fileSize": "0", "downloadToken": None}]
+    assert result["files"] == [
+        {
+            "path": "https://example.org/gw190521/results.html",
+            "isDir": False,
+            "fileSize": "0",
+            "downloadToken": None,
+        }
+    ]
 
 
-def test_event_ids_read(local_server: LocalServer, demo: dict[str, Any], jwts: dict[str, str]) -> None:
+def test_event_ids_read(
+    local_server: LocalServer, demo: dict[str, Any], jwts: dict[str, str]
+) -> None:
     body = gql(local_server.endpoint, "EventId", {"eventId": "GW170817_124104"})
     assert body["data"]["eventId"]["nickname"] == "GW170817"
-    anonymous = [e["eventId"] for e in gql(local_server.endpoint, "AllEventIds")["data"]["allEventIds"]]
+    anonymous = [
+        e["eventId"] for e in gql(local_server.endpoint, "AllEventIds")["data"]["allEventIds"]
+    ]
     assert "GW150914_095045" in anonymous and "GW190425_081805" not in anonymous
     ligo = gql(local_server.endpoint, "AllEventIds", jwt=jwts["ligo"])["data"]["allEventIds"]
     assert "GW190425_081805" in [e["eventId"] for e in ligo]

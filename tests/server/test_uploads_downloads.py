@@ -6,8 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
-from gwcloud_python.server import LocalServer
 from server_helpers import error_messages, gql, job_archive, multipart
+
+from gwcloud_python.server import LocalServer
 
 
 def _token(server: LocalServer, jwt: str) -> str:
@@ -18,17 +19,26 @@ def _token(server: LocalServer, jwt: str) -> str:
 
 def _upload(server: LocalServer, token: str, data: bytes) -> dict[str, Any]:
     return multipart(
-        server.endpoint, "UploadBilbyJob",
+        server.endpoint,
+        "UploadBilbyJob",
         {"uploadToken": token, "description": "up", "private": False, "jobFile": None},
         {"variables.jobFile": ("job.tar.gz", data)},
     )
 
 
-def _download_ids(server: LocalServer, job_id: str, paths: list[str], jwt: str | None = None) -> list[str]:
-    files = gql(server.endpoint, "BilbyResultFiles", {"jobId": job_id}, jwt=jwt)["data"]["bilbyResultFiles"]["files"]
+def _download_ids(
+    server: LocalServer, job_id: str, paths: list[str], jwt: str | None = None
+) -> list[str]:
+    files = gql(server.endpoint, "BilbyResultFiles", {"jobId": job_id}, jwt=jwt)["data"][
+        "bilbyResultFiles"
+    ]["files"]
     tokens = {f["path"]: f["downloadToken"] for f in files}
-    body = gql(server.endpoint, "GenerateFileDownloadIds",
-               {"jobId": job_id, "downloadTokens": [tokens[p] for p in paths]}, jwt=jwt)
+    body = gql(
+        server.endpoint,
+        "GenerateFileDownloadIds",
+        {"jobId": job_id, "downloadTokens": [tokens[p] for p in paths]},
+        jwt=jwt,
+    )
     ids: list[str] = body["data"]["generateFileDownloadIds"]["result"]
     return ids
 
@@ -40,7 +50,9 @@ def test_upload_valid_archive(local_server: LocalServer, jwts: dict[str, str]) -
     job = gql(local_server.endpoint, "BilbyJob", {"id": job_id})["data"]["bilbyJob"]
     assert job["name"] == "good_upload" and job["jobType"] == 1
     assert job["jobStatus"]["name"] == "Completed" and job["description"] == "up"
-    files = gql(local_server.endpoint, "BilbyResultFiles", {"jobId": job_id})["data"]["bilbyResultFiles"]
+    files = gql(local_server.endpoint, "BilbyResultFiles", {"jobId": job_id})["data"][
+        "bilbyResultFiles"
+    ]
     assert {f["path"] for f in files["files"]} >= {"data", "result/good_upload_result.json"}
     reuse = _upload(local_server, token, job_archive("again"))
     assert error_messages(reuse) == ["Job upload token is invalid or expired."]
@@ -55,13 +67,17 @@ def test_upload_valid_archive(local_server: LocalServer, jwts: dict[str, str]) -
         (job_archive(extra=[("./result/link", None, "../../../etc/passwd")]), "outside"),
         (job_archive(extra=[("./result/abs", None, "/etc/passwd")]), "absolute"),
         (job_archive(skip="data"), "data/"),
-        (job_archive(extra=[("./second_config_complete.ini", b"label = b\n", None)]), "exactly one"),
+        (
+            job_archive(extra=[("./second_config_complete.ini", b"label = b\n", None)]),
+            "exactly one",
+        ),
         (b"plain text, not gzip", "gzipped tar"),
         (b"\x1f\x8b\x08\x00garbage", "not a valid"),
     ],
 )
-def test_upload_rejects_bad_archives(local_server: LocalServer, jwts: dict[str, str], archive: bytes,
-                                     message: str) -> None:
+def test_upload_rejects_bad_archives(
+    local_server: LocalServer, jwts: dict[str, str], archive: bytes, message: str
+) -> None:
     before = sorted(p.name for p in (local_server.data_dir / "jobs").iterdir())
     body = _upload(local_server, _token(local_server, jwts["demo"]), archive)
     assert message in error_messages(body)[0]
@@ -105,15 +121,25 @@ def test_download_uploaded_job(local_server: LocalServer, demo: dict[str, Any]) 
         assert wrong.status_code == 404
 
 
-def test_download_ids_need_tokens_of_the_job(local_server: LocalServer, demo: dict[str, Any],
-                                             jwts: dict[str, str]) -> None:
+def test_download_ids_need_tokens_of_the_job(
+    local_server: LocalServer, demo: dict[str, Any], jwts: dict[str, str]
+) -> None:
     files = gql(local_server.endpoint, "BilbyResultFiles", {"jobId": demo["jobs"]["GW150914"]})
-    token = next(f["downloadToken"] for f in files["data"]["bilbyResultFiles"]["files"] if f["downloadToken"])
-    body = gql(local_server.endpoint, "GenerateFileDownloadIds",
-               {"jobId": demo["jobs"]["GW170817"], "downloadTokens": [token]})
+    token = next(
+        f["downloadToken"] for f in files["data"]["bilbyResultFiles"]["files"] if f["downloadToken"]
+    )
+    body = gql(
+        local_server.endpoint,
+        "GenerateFileDownloadIds",
+        {"jobId": demo["jobs"]["GW170817"], "downloadTokens": [token]},
+    )
     assert body["errors"]
-    hidden = gql(local_server.endpoint, "GenerateFileDownloadIds",
-                 {"jobId": demo["jobs"]["demo-private"], "downloadTokens": [token]}, jwt=jwts["ligo"])
+    hidden = gql(
+        local_server.endpoint,
+        "GenerateFileDownloadIds",
+        {"jobId": demo["jobs"]["demo-private"], "downloadTokens": [token]},
+        jwt=jwts["ligo"],
+    )
     assert error_messages(hidden) == ["BilbyJobNode matching query does not exist."]
 
 
@@ -127,8 +153,11 @@ def test_scale_seed_generated_downloads(local_server: LocalServer) -> None:
     assert httpx.get(url).content == expected
     part = httpx.get(url, headers={"Range": "bytes=65530-1000000"})
     assert part.status_code == 206 and part.content == expected[65530:1000001]
-    body = gql(local_server.endpoint, "PublicBilbyJobs",
-               {"timeRange": "all", "first": 100, "search": "labels.name:Scale"})
+    body = gql(
+        local_server.endpoint,
+        "PublicBilbyJobs",
+        {"timeRange": "all", "first": 100, "search": "labels.name:Scale"},
+    )
     assert len(body["data"]["publicBilbyJobs"]["edges"]) >= 20
 
 

@@ -17,7 +17,7 @@ from .state import ServerState
 
 __all__ = ["admin_routes"]
 
-_LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:
@@ -90,7 +90,9 @@ def admin_routes(state: ServerState) -> list[Route]:
     async def users(request: Request) -> Response:
         data = await _json(request)
         token = add_user(
-            state, str(data["name"]), ligo=bool(data.get("ligo")),
+            state,
+            str(data["name"]),
+            ligo=bool(data.get("ligo")),
             event_admin=bool(data.get("event_admin")),
         )
         return JSONResponse({"token": token})

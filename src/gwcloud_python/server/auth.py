@@ -59,7 +59,9 @@ def _user(row: Any) -> User:
     )
 
 
-def add_user(state: ServerState, name: str, *, ligo: bool = False, event_admin: bool = False) -> str:
+def add_user(
+    state: ServerState, name: str, *, ligo: bool = False, event_admin: bool = False
+) -> str:
     """Create a user (or replace its API token when it exists).
 
     Parameters

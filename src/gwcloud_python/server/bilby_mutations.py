@@ -48,7 +48,9 @@ def resolve_new_bilby_job(_obj: Any, info: GraphQLResolveInfo, **_kwargs: Any) -
 
 
 @mutation.field("newBilbyJobFromIniString")
-def resolve_new_job_from_ini(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+def resolve_new_job_from_ini(
+    _obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+) -> dict[str, Any]:
     """Create a normal job from an ini string; list the supporting files it needs."""
     user = login(info)
     params = input.get("params") or {}
@@ -93,7 +95,9 @@ def resolve_new_job_from_ini(_obj: Any, info: GraphQLResolveInfo, input: dict[st
 
 @mutation.field("uploadSupportingFiles")
 async def resolve_upload_supporting_files(
-    _obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]  # noqa: A002
+    _obj: Any,
+    info: GraphQLResolveInfo,
+    input: dict[str, Any],
 ) -> dict[str, Any]:
     """Store supporting files against their one-use tokens."""
     state = state_of(info)
@@ -123,7 +127,9 @@ async def resolve_upload_supporting_files(
 
 
 @mutation.field("updateBilbyJob")
-def resolve_update_bilby_job(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+def resolve_update_bilby_job(
+    _obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+) -> dict[str, Any]:
     """Change the given fields of one of the caller's jobs."""
     user = login(info)
     state = state_of(info)
@@ -140,9 +146,7 @@ def resolve_update_bilby_job(_obj: Any, info: GraphQLResolveInfo, input: dict[st
         if input["event_id"] == "":
             changes["event_fk"] = None
         else:
-            event = state.db.one(
-                "SELECT * FROM event_ids WHERE event_id = ?", (input["event_id"],)
-            )
+            event = state.db.one("SELECT * FROM event_ids WHERE event_id = ?", (input["event_id"],))
             if event is None or (event["is_ligo_event"] and not user.is_ligo):
                 raise ServiceError("EventID matching query does not exist.")
             changes["event_fk"] = int(event["id"])
@@ -157,7 +161,9 @@ def resolve_update_bilby_job(_obj: Any, info: GraphQLResolveInfo, input: dict[st
 
 @mutation.field("generateFileDownloadIds")
 def resolve_generate_file_download_ids(
-    _obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]  # noqa: A002
+    _obj: Any,
+    info: GraphQLResolveInfo,
+    input: dict[str, Any],
 ) -> dict[str, Any]:
     """Exchange download tokens of a job's files for short-lived file IDs."""
     state = state_of(info)
@@ -185,7 +191,9 @@ def resolve_generate_file_download_ids(
 
 
 @mutation.field("uploadExternalBilbyJob")
-def resolve_upload_external(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+def resolve_upload_external(
+    _obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+) -> dict[str, Any]:
     """Record a job whose results live elsewhere."""
     user = login(info)
     details = input.get("details") or {}

@@ -73,8 +73,14 @@ def _page_size(first: int | None) -> int:
     return first
 
 
-def _job_page(info: GraphQLResolveInfo, where: str, params: list[Any], order: str,
-              first: int, after: str | None) -> dict[str, Any]:
+def _job_page(
+    info: GraphQLResolveInfo,
+    where: str,
+    params: list[Any],
+    order: str,
+    first: int,
+    after: str | None,
+) -> dict[str, Any]:
     state = state_of(info)
     user = caller(info)
     offset = decode_cursor(after)
@@ -107,8 +113,12 @@ def resolve_public_bilby_jobs(
     match, match_params = search_sql(search)
     where = f"{visible} AND {when} AND {match}"
     return _job_page(
-        info, where, [*visible_params, *when_params, *match_params],
-        _ORDER["-creationTime"], size, after,
+        info,
+        where,
+        [*visible_params, *when_params, *match_params],
+        _ORDER["-creationTime"],
+        size,
+        after,
     )
 
 
@@ -130,7 +140,7 @@ def resolve_bilby_jobs(
 
 
 @query.field("bilbyJob")
-def resolve_bilby_job(_obj: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:  # noqa: A002
+def resolve_bilby_job(_obj: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
     """Return one job by global ID."""
     state = state_of(info)
     user = caller(info)
@@ -147,8 +157,12 @@ def resolve_bilby_result_files(_obj: Any, info: GraphQLResolveInfo, job_id: str)
     files: list[dict[str, Any]]
     if int(row["job_type"]) == JOB_TYPE_EXTERNAL:
         files = [
-            {"path": row["result_url"], "is_dir": False, "file_size": Decimal(0),
-             "download_token": None}
+            {
+                "path": row["result_url"],
+                "is_dir": False,
+                "file_size": Decimal(0),
+                "download_token": None,
+            }
         ]
     else:
         files = [
@@ -160,8 +174,11 @@ def resolve_bilby_result_files(_obj: Any, info: GraphQLResolveInfo, job_id: str)
             }
             for f in state.db.query("SELECT * FROM files WHERE job_id = ? ORDER BY path", (pk,))
         ]
-    return {"id": to_global_id("BilbyResultFiles", pk), "job_type": int(row["job_type"]),
-            "files": files}
+    return {
+        "id": to_global_id("BilbyResultFiles", pk),
+        "job_type": int(row["job_type"]),
+        "files": files,
+    }
 
 
 @query.field("generateBilbyJobUploadToken")
@@ -185,7 +202,10 @@ def resolve_gwclouduser(_obj: Any, info: GraphQLResolveInfo) -> dict[str, Any] |
 
 @query.field("allLabels")
 def resolve_all_labels(
-    _obj: Any, info: GraphQLResolveInfo, first: int | None = None, after: str | None = None,
+    _obj: Any,
+    info: GraphQLResolveInfo,
+    first: int | None = None,
+    after: str | None = None,
     **_kwargs: Any,
 ) -> dict[str, Any]:
     """Page through every label."""
@@ -194,8 +214,12 @@ def resolve_all_labels(
     rows = state_of(info).db.query("SELECT * FROM labels ORDER BY name")
     end = len(rows) if first is None else offset + first
     nodes = [
-        {"id": to_global_id("LabelType", int(r["id"])), "name": r["name"],
-         "description": r["description"], "protected": bool(r["protected"])}
+        {
+            "id": to_global_id("LabelType", int(r["id"])),
+            "name": r["name"],
+            "description": r["description"],
+            "protected": bool(r["protected"]),
+        }
         for r in rows[offset:end]
     ]
     return connection(nodes, offset, end < len(rows))

@@ -81,6 +81,19 @@ async def _serve(args: argparse.Namespace) -> None:
     await serving
 
 
+class _QuietInjectedFaults(logging.Filter):
+    """Replace uvicorn's traceback for an injected disconnect with one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .faults import InjectedDisconnectError
+
+        if record.exc_info and isinstance(record.exc_info[1], InjectedDisconnectError):
+            record.msg, record.args = "fault injected: %s", (record.exc_info[1],)
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -99,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
     )
     if args.command == "run":
+        logging.getLogger("uvicorn.error").addFilter(_QuietInjectedFaults())
         asyncio.run(_serve(args))
         return 0
     from .auth import add_user

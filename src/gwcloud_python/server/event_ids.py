@@ -31,8 +31,12 @@ event_type = ObjectType("EventIDType")
 def resolve_bilbyjob_set(_obj: Any, _info: GraphQLResolveInfo, **_kwargs: Any) -> dict[str, Any]:
     """Return an empty connection (the local server does not expose reverse links)."""
     return {
-        "page_info": {"has_next_page": False, "has_previous_page": False,
-                      "start_cursor": None, "end_cursor": None},
+        "page_info": {
+            "has_next_page": False,
+            "has_previous_page": False,
+            "start_cursor": None,
+            "end_cursor": None,
+        },
         "edges": [],
     }
 
@@ -102,7 +106,9 @@ def resolve_all_event_ids(_obj: Any, info: GraphQLResolveInfo) -> list[dict[str,
 
 
 @event_mutation.field("createEventId")
-def resolve_create_event_id(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+def resolve_create_event_id(
+    _obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+) -> dict[str, Any]:
     """Create an event ID (event administrators only)."""
     _admin(info)
     event_id = _check_event_id(str(input["event_id"]))
@@ -115,13 +121,21 @@ def resolve_create_event_id(_obj: Any, info: GraphQLResolveInfo, input: dict[str
         conn.execute(
             "INSERT INTO event_ids (event_id, trigger_id, nickname, is_ligo_event, gps_time) "
             "VALUES (?, ?, ?, ?, ?)",
-            (event_id, trigger_id, input.get("nickname"), int(bool(input.get("is_ligo_event"))), gps),
+            (
+                event_id,
+                trigger_id,
+                input.get("nickname"),
+                int(bool(input.get("is_ligo_event"))),
+                gps,
+            ),
         )
     return {"result": "Event ID created!"}
 
 
 @event_mutation.field("updateEventId")
-def resolve_update_event_id(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+def resolve_update_event_id(
+    _obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+) -> dict[str, Any]:
     """Change the given fields of an event ID (event administrators only)."""
     _admin(info)
     event_id = str(input["event_id"])
@@ -147,7 +161,9 @@ def resolve_update_event_id(_obj: Any, info: GraphQLResolveInfo, input: dict[str
 
 
 @event_mutation.field("deleteEventId")
-def resolve_delete_event_id(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+def resolve_delete_event_id(
+    _obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+) -> dict[str, Any]:
     """Delete an event ID, detaching it from its jobs (event administrators only)."""
     _admin(info)
     state = state_of(info)

@@ -11,12 +11,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .request_log import OPERATION_KEY
 from .state import ServerState
 
-__all__ = ["FAULT_KINDS", "FaultMiddleware", "InjectedDisconnect", "take_fault"]
+__all__ = ["FAULT_KINDS", "FaultMiddleware", "InjectedDisconnectError", "take_fault"]
 
 FAULT_KINDS = ("drop", "status", "delay", "truncate", "malformed_json", "graphql_error")
 
 
-class InjectedDisconnect(Exception):
+class InjectedDisconnectError(Exception):
     """Raised inside the response to make the server abort the connection."""
 
 
@@ -129,7 +129,8 @@ class FaultMiddleware:
         async def cutting(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [
-                    (k, v) for k, v in message.get("headers", [])
+                    (k, v)
+                    for k, v in message.get("headers", [])
                     if keep_length or k.lower() != b"content-length"
                 ]
                 await send({**message, "headers": headers})
@@ -147,13 +148,16 @@ class FaultMiddleware:
             piece = body[: max(room, 0)]
             if piece:
                 await send({"type": "http.response.body", "body": piece, "more_body": True})
-            raise InjectedDisconnect(f"injected {rule['kind']} after {limit} bytes")
+            raise InjectedDisconnectError(f"injected {rule['kind']} after {limit} bytes")
 
         await self.app(scope, receive, cutting)
 
 
 async def _respond(
-    send: Send, status: int, body: bytes, content_type: str,
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: str,
     extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     headers = [

@@ -135,7 +135,9 @@ def can_see(user: User | None, row: sqlite3.Row) -> bool:
     return not row["is_ligo_job"] or (user is not None and user.is_ligo)
 
 
-def select_jobs(state: ServerState, where: str, params: list[Any], tail: str = "") -> list[Any]:
+def select_jobs(
+    state: ServerState, where: str, params: list[Any], tail: str = ""
+) -> list[sqlite3.Row]:
     """Return job rows joined with their user and event ID.
 
     Parameters
@@ -154,7 +156,7 @@ def select_jobs(state: ServerState, where: str, params: list[Any], tail: str = "
     list of sqlite3.Row
         Rows.
     """
-    return state.db.query(f"{_JOB_SELECT} WHERE {where} {tail}", tuple(params))  # noqa: S608
+    return state.db.query(f"{_JOB_SELECT} WHERE {where} {tail}", tuple(params))
 
 
 def get_visible_job(state: ServerState, user: User | None, global_id: str) -> sqlite3.Row:

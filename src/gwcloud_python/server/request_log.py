@@ -112,7 +112,11 @@ class RequestLogMiddleware:
             code = status["code"] or 500
             _log.info(
                 "%s %s op=%s status=%s %.1fms",
-                scope["method"], scope["path"], operation or "-", code, elapsed,
+                scope["method"],
+                scope["path"],
+                operation or "-",
+                code,
+                elapsed,
             )
             if not scope["path"].startswith("/_admin"):
                 entry: dict[str, Any] = {

@@ -60,7 +60,9 @@ def write_result_tree(root: Path, label: str, ini_string: str, *, merged: bool, 
     (root / "data" / f"{label}_data0_1126259462-391_generation_data_dump.png").write_bytes(
         make_png(64, 48, seed)
     )
-    (root / "data" / f"{label}_H1_frequency_domain_data.png").write_bytes(make_png(48, 32, seed + 1))
+    (root / "data" / f"{label}_H1_frequency_domain_data.png").write_bytes(
+        make_png(48, 32, seed + 1)
+    )
     suffix = "merge_result" if merged else "result"
     (root / "result" / f"{label}_{suffix}.json").write_text(_result_json(label, seed))
     (root / "result" / f"{label}_corner.png").write_bytes(make_png(96, 96, seed + 2))

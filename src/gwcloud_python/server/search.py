@@ -9,7 +9,13 @@ from .errors import ServiceError
 
 __all__ = ["search_sql", "time_range_sql"]
 
-_TIME_RANGES = {"all": None, "1d": 86400.0, "1w": 7 * 86400.0, "1m": 31 * 86400.0, "1y": 366 * 86400.0}
+_TIME_RANGES = {
+    "all": None,
+    "1d": 86400.0,
+    "1w": 7 * 86400.0,
+    "1m": 31 * 86400.0,
+    "1y": 366 * 86400.0,
+}
 
 _LABEL = (
     "EXISTS (SELECT 1 FROM job_labels jl JOIN labels l ON l.id = jl.label_id"
@@ -31,7 +37,11 @@ _FIELDS["label"] = _FIELDS["labels.name"]
 _FIELDS["event_id.event_id"] = _FIELDS["event_id"]
 _FIELDS["eventid"] = _FIELDS["event_id"]
 _FIELDS["username"] = _FIELDS["user"]
-_ALL = [cond for key in ("name", "description", "user", "event_id", "labels.name") for cond in _FIELDS[key]]
+_ALL = [
+    cond
+    for key in ("name", "description", "user", "event_id", "labels.name")
+    for cond in _FIELDS[key]
+]
 
 
 def _like(value: str) -> str:

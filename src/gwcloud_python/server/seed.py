@@ -35,8 +35,12 @@ _EVENTS = [
     ("GW170817_124104", "S170817a", "GW170817", 0, 1187008882.4),
     ("GW190425_081805", "S190425z", "GW190425", 1, 1240215503.0),
 ]
-_USERS = {"official": (False, False), "demo": (False, False), "ligo": (True, False),
-          "admin": (True, True)}
+_USERS = {
+    "official": (False, False),
+    "demo": (False, False),
+    "ligo": (True, False),
+    "admin": (True, True),
+}
 
 
 def _ini(label: str, trigger: float) -> str:
@@ -76,8 +80,10 @@ def seed_demo(state: ServerState) -> dict[str, Any]:
         re-issued on every call.
     """
     ensure_labels(state)
-    users = {name: add_user(state, name, ligo=ligo, event_admin=admin)
-             for name, (ligo, admin) in _USERS.items()}
+    users = {
+        name: add_user(state, name, ligo=ligo, event_admin=admin)
+        for name, (ligo, admin) in _USERS.items()
+    }
     existing = state.db.get_setting("demo_jobs", "")
     if existing:
         return {"users": users, "jobs": json.loads(existing)}
@@ -96,8 +102,13 @@ def seed_demo(state: ServerState) -> dict[str, Any]:
             ("GW170817", "official", JOB_TYPE_NORMAL, "GW170817", {}),
             ("GW151226", "official", JOB_TYPE_UPLOADED, "GW151226", {}),
             ("GW150914-uploaded", "official", JOB_TYPE_UPLOADED, "GW150914", {}),
-            ("GW190521-external", "official", JOB_TYPE_EXTERNAL, None,
-             {"result_url": "https://example.org/gw190521/results.html"}),
+            (
+                "GW190521-external",
+                "official",
+                JOB_TYPE_EXTERNAL,
+                None,
+                {"result_url": "https://example.org/gw190521/results.html"},
+            ),
             ("demo-private", "demo", JOB_TYPE_NORMAL, None, {"private": 1}),
             ("GW190425-ligo", "ligo", JOB_TYPE_NORMAL, "GW190425", {"is_ligo_job": 1}),
         ]
@@ -105,9 +116,16 @@ def seed_demo(state: ServerState) -> dict[str, Any]:
             label = name.replace("-", "_")
             ini = _ini(label, 1126259462.391 + index)
             pk = insert_job(
-                conn, user_id=ids[owner], name=name, description=f"Demo job {name}",
-                ini_string=ini, job_type=job_type, status=COMPLETED, cluster="ozstar",
-                event_fk=events.get(event) if event else None, label=label,
+                conn,
+                user_id=ids[owner],
+                name=name,
+                description=f"Demo job {name}",
+                ini_string=ini,
+                job_type=job_type,
+                status=COMPLETED,
+                cluster="ozstar",
+                event_fk=events.get(event) if event else None,
+                label=label,
                 creation_time=now - 3600 * (len(specs) - index),
                 job_controller_id=5000 + index if job_type == JOB_TYPE_NORMAL else None,
                 **extra,
@@ -155,12 +173,22 @@ def seed_scale(state: ServerState, jobs: int, files_per_job: int, file_size: int
         rows = []
         for i in range(jobs):
             created = now - (jobs - i) * 0.001
-            rows.append((
-                base + i, owner["id"], f"scale-{base + i:06d}", f"Scale job {i}", created,
-                created, created, f"label = scale_{base + i}\n",
-                JOB_TYPE_NORMAL if i % 2 == 0 else JOB_TYPE_UPLOADED, COMPLETED, "ozstar",
-                f"scale_{base + i}",
-            ))
+            rows.append(
+                (
+                    base + i,
+                    owner["id"],
+                    f"scale-{base + i:06d}",
+                    f"Scale job {i}",
+                    created,
+                    created,
+                    created,
+                    f"label = scale_{base + i}\n",
+                    JOB_TYPE_NORMAL if i % 2 == 0 else JOB_TYPE_UPLOADED,
+                    COMPLETED,
+                    "ozstar",
+                    f"scale_{base + i}",
+                )
+            )
         conn.executemany(
             "INSERT INTO jobs (id, user_id, name, description, creation_time, last_updated, "
             "status_time, ini_string, job_type, status, cluster, label) "

@@ -92,11 +92,24 @@ class LocalServer:
         paths = [str(_PACKAGE_ROOT), *(p for p in sys.path if p and Path(p).is_dir())]
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         command = [
-            sys.executable, "-m", "gwcloud_python.server", "run",
-            "--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data_dir),
-            "--jwt-ttl", str(self.jwt_ttl), "--refresh-ttl", str(self.refresh_ttl),
-            "--download-id-ttl", str(self.download_id_ttl),
-            "--job-duration", str(self.job_duration),
+            sys.executable,
+            "-m",
+            "gwcloud_python.server",
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(self.data_dir),
+            "--jwt-ttl",
+            str(self.jwt_ttl),
+            "--refresh-ttl",
+            str(self.refresh_ttl),
+            "--download-id-ttl",
+            str(self.download_id_ttl),
+            "--job-duration",
+            str(self.job_duration),
         ]
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env
@@ -117,10 +130,8 @@ class LocalServer:
             line = ""
         if not line.startswith(_READY):
             self.stop()
-            raise RuntimeError(
-                f"gwcloud-server did not start; see {self.data_dir / 'server.log'}"
-            )
-        self._base_url = line[len(_READY):].strip()
+            raise RuntimeError(f"gwcloud-server did not start; see {self.data_dir / 'server.log'}")
+        self._base_url = line[len(_READY) :].strip()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -239,8 +250,9 @@ class LocalServer:
         result: dict[str, Any] = self._admin("POST", "seed-scale", json=body).json()
         return result
 
-    def set_fault(self, kind: str, *, match: str | None = None, times: int = 1,
-                  **params: Any) -> None:
+    def set_fault(
+        self, kind: str, *, match: str | None = None, times: int = 1, **params: Any
+    ) -> None:
         """Inject a fault into the next matching requests.
 
         Parameters

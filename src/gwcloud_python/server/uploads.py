@@ -24,7 +24,9 @@ upload_mutation = MutationType()
 
 @upload_mutation.field("uploadBilbyJob")
 async def resolve_upload_bilby_job(
-    _obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]  # noqa: A002
+    _obj: Any,
+    info: GraphQLResolveInfo,
+    input: dict[str, Any],
 ) -> dict[str, Any]:
     """Validate, unpack and record an uploaded job (authenticated by its upload token)."""
     state = state_of(info)
@@ -43,9 +45,7 @@ async def resolve_upload_bilby_job(
         raise ServiceError("jobFile must be an uploaded file")
     scratch = state.tmp_dir / f"upload-{new_token()}"
     try:
-        config_name, ini_string = await asyncio.to_thread(
-            extract_job_archive, upload.file, scratch
-        )
+        config_name, ini_string = await asyncio.to_thread(extract_job_archive, upload.file, scratch)
         try:
             values = parse_ini(ini_string)
         except ValueError as exc:
