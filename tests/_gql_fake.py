@@ -99,7 +99,9 @@ def private_job_node(pk: int, name: str = "job", job_type: int = 0) -> dict[str,
     return node
 
 
-def connection(nodes: list[dict[str, Any]], has_next: bool = False, cursor: str | None = None) -> dict[str, Any]:
+def connection(
+    nodes: list[dict[str, Any]], has_next: bool = False, cursor: str | None = None
+) -> dict[str, Any]:
     """A Relay connection around ``nodes``."""
     return {
         "pageInfo": {"hasNextPage": has_next, "endCursor": cursor},

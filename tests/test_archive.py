@@ -9,6 +9,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def tree(root: Path) -> dict[str, bytes | str | None]:
     return out
 
 
-def write_archive(path: Path, members: dict[str, bytes | None], **links: str) -> Path:
+def write_archive(path: Path, members: Mapping[str, bytes | None], **links: str) -> Path:
     """Write a .tar.gz with the given files (bytes) and directories (None) and symlinks."""
     with tarfile.open(path, "w:gz") as archive:
         for name, data in members.items():

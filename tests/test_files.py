@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
-from gwcloud_python import _constants as C  # noqa: N812
+from gwcloud_python import _constants as C
 from gwcloud_python._errors import DownloadError, ValidationError
 from gwcloud_python._files import Downloader, DownloadItem, resolve_target
 

@@ -11,6 +11,18 @@ from typing import Any
 
 import httpx
 import pytest
+from _gql_fake import (
+    AUTH_ENDPOINT,
+    ENDPOINT,
+    SENTINEL_JWT,
+    SENTINEL_REFRESH,
+    SENTINEL_TOKEN,
+    FakeGraphQL,
+    connection,
+    job_node,
+    jwt_answer,
+    private_job_node,
+)
 
 from gwcloud_python import (
     AuthenticationError,
@@ -23,18 +35,6 @@ from gwcloud_python import (
     TimeRange,
     TransportError,
     ValidationError,
-)
-from _gql_fake import (
-    AUTH_ENDPOINT,
-    ENDPOINT,
-    SENTINEL_JWT,
-    SENTINEL_REFRESH,
-    SENTINEL_TOKEN,
-    FakeGraphQL,
-    connection,
-    job_node,
-    jwt_answer,
-    private_job_node,
 )
 
 
@@ -131,7 +131,9 @@ def test_expired_jwt_refreshes_once_and_resends(fake_gql: FakeGraphQL) -> None:
 
 def test_still_expired_after_refresh_raises_auth_error(fake_gql: FakeGraphQL) -> None:
     gw = authenticated(fake_gql)
-    fake_gql.on("RefreshToken", {"data": {"refreshToken": {"token": "x" * 20, "refreshToken": "y" * 20}}})
+    fake_gql.on(
+        "RefreshToken", {"data": {"refreshToken": {"token": "x" * 20, "refreshToken": "y" * 20}}}
+    )
     fake_gql.on("BilbyJobs", {"data": None, "errors": [{"message": "Signature has expired"}]})
     with pytest.raises(AuthenticationError):
         gw.get_user_jobs()
@@ -139,7 +141,9 @@ def test_still_expired_after_refresh_raises_auth_error(fake_gql: FakeGraphQL) ->
 
 
 def test_wrong_token_raises_without_leaking(fake_gql: FakeGraphQL) -> None:
-    fake_gql.on("JwtToken", {"data": {"jwtToken": None}, "errors": [{"message": f"bad {SENTINEL_TOKEN}"}]})
+    fake_gql.on(
+        "JwtToken", {"data": {"jwtToken": None}, "errors": [{"message": f"bad {SENTINEL_TOKEN}"}]}
+    )
     with pytest.raises(GWCloudAuthenticationError) as info:
         GWCloud(SENTINEL_TOKEN, endpoint=ENDPOINT, auth_endpoint=AUTH_ENDPOINT)
     assert isinstance(info.value, AuthenticationError)
@@ -271,7 +275,9 @@ def test_submit_from_file_uploads_supporting_files(fake_gql: FakeGraphQL, tmp_pa
             }
         },
     )
-    fake_gql.on("UploadSupportingFiles", {"data": {"uploadSupportingFiles": {"result": {"result": True}}}})
+    fake_gql.on(
+        "UploadSupportingFiles", {"data": {"uploadSupportingFiles": {"result": {"result": True}}}}
+    )
     fake_gql.on("BilbyJob", {"data": {"bilbyJob": private_job_node(9, "demo")}})
     job = gw.start_bilby_job_from_file("demo", "a demo", True, ini, cluster="ozstar")
     assert job.name == "demo"
@@ -294,7 +300,7 @@ def test_submit_refuses_missing_supporting_file(fake_gql: FakeGraphQL, tmp_path:
     ini = tmp_path / "job.ini"
     ini.write_text("prior-file = missing.prior\n")
     gw = authenticated(fake_gql)
-    with pytest.raises(ValidationError, match="missing.prior"):
+    with pytest.raises(ValidationError, match=r"missing\.prior"):
         gw.start_bilby_job_from_file("demo", "d", False, ini)
     assert fake_gql.names() == ["JwtToken"]
 
@@ -322,8 +328,13 @@ def _job_archive(path: Path) -> Path:
 def test_upload_archive_multipart_map(fake_gql: FakeGraphQL, tmp_path: Path) -> None:
     archive = _job_archive(tmp_path / "job.tar.gz")
     gw = authenticated(fake_gql)
-    fake_gql.on("GenerateBilbyJobUploadToken", {"data": {"generateBilbyJobUploadToken": {"token": "up-token-1"}}})
-    fake_gql.on("UploadBilbyJob", {"data": {"uploadBilbyJob": {"result": {"jobId": job_node(5)["id"]}}}})
+    fake_gql.on(
+        "GenerateBilbyJobUploadToken",
+        {"data": {"generateBilbyJobUploadToken": {"token": "up-token-1"}}},
+    )
+    fake_gql.on(
+        "UploadBilbyJob", {"data": {"uploadBilbyJob": {"result": {"jobId": job_node(5)["id"]}}}}
+    )
     fake_gql.on("BilbyJob", {"data": {"bilbyJob": private_job_node(5, "up", job_type=1)}})
     job = gw.upload_job_archive("uploaded", archive, public=True)
     assert job.is_uploaded()
@@ -340,7 +351,9 @@ def test_upload_archive_multipart_map(fake_gql: FakeGraphQL, tmp_path: Path) -> 
     assert archive.read_bytes() in body
 
 
-def test_download_urls_derive_from_endpoint(fake_gql: FakeGraphQL, httpx_mock: Any, tmp_path: Path) -> None:
+def test_download_urls_derive_from_endpoint(
+    fake_gql: FakeGraphQL, httpx_mock: Any, tmp_path: Path
+) -> None:
     gw = anonymous()
     assert gw.file_download_url == "https://gwcloud.test/bilby/file_download/"
     assert gw.job_file_download_url == "https://gwcloud.test/job/apiv1/file/"
@@ -353,7 +366,12 @@ def test_download_urls_derive_from_endpoint(fake_gql: FakeGraphQL, httpx_mock: A
                     "jobType": 0,
                     "files": [
                         {"path": "/data", "isDir": True, "fileSize": "0", "downloadToken": None},
-                        {"path": "/data/a.png", "isDir": False, "fileSize": "3", "downloadToken": "tok-a"},
+                        {
+                            "path": "/data/a.png",
+                            "isDir": False,
+                            "fileSize": "3",
+                            "downloadToken": "tok-a",
+                        },
                     ],
                 }
             }
@@ -361,13 +379,19 @@ def test_download_urls_derive_from_endpoint(fake_gql: FakeGraphQL, httpx_mock: A
     )
     fake_gql.on(
         "GenerateFileDownloadIds",
-        lambda v, _r: {"data": {"generateFileDownloadIds": {"result": [f"id-{t}" for t in v["downloadTokens"]]}}},
+        lambda v, _r: {
+            "data": {
+                "generateFileDownloadIds": {"result": [f"id-{t}" for t in v["downloadTokens"]]}
+            }
+        },
     )
     job = gw.get_job_by_id(3)
     files = job.get_full_file_list()
     assert [str(p) for p in files.get_paths()] == ["data/a.png"]
     assert files[0].file_size == 3
-    httpx_mock.add_response(url="https://gwcloud.test/job/apiv1/file/?fileId=id-tok-a", content=b"png")
+    httpx_mock.add_response(
+        url="https://gwcloud.test/job/apiv1/file/?fileId=id-tok-a", content=b"png"
+    )
     saved = gw.save_files_by_reference(files, tmp_path)
     assert saved == [tmp_path / "data" / "a.png"]
     assert (tmp_path / "data" / "a.png").read_bytes() == b"png"

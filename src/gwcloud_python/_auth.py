@@ -45,7 +45,9 @@ def response_says_expired(response: httpx.Response) -> bool:
     if not isinstance(errors, list):
         return False
     return any(
-        EXPIRED_SIGNATURE_MESSAGE in str(e.get("message", "")) for e in errors if isinstance(e, dict)
+        EXPIRED_SIGNATURE_MESSAGE in str(e.get("message", ""))
+        for e in errors
+        if isinstance(e, dict)
     )
 
 

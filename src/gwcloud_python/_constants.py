@@ -9,7 +9,7 @@ DEFAULT_AUTH_ENDPOINT = "https://gwcloud.org.au/auth/graphql"
 DEFAULT_ENDPOINT = "https://gwcloud.org.au/bilby/graphql"
 
 #: Environment variables read when the matching constructor argument is not given.
-ENV_TOKEN = "GWCLOUD_TOKEN"
+ENV_TOKEN = "GWCLOUD_TOKEN"  # noqa: S105 - a variable name, not a secret
 ENV_ENDPOINT = "GWCLOUD_ENDPOINT"
 ENV_AUTH_ENDPOINT = "GWCLOUD_AUTH_ENDPOINT"
 

@@ -38,7 +38,7 @@ from typing import IO, Any, Protocol, TypeVar
 import httpx
 from tqdm import tqdm
 
-from . import _constants as C  # noqa: N812
+from . import _constants as C
 from ._errors import DownloadError, ValidationError
 from ._transport import _strip_query, backoff_delay
 

@@ -74,9 +74,7 @@ def prepare_variables(
         if isinstance(value, BaseModel):
             value = value.model_dump(by_alias=True, exclude_unset=True)
         if isinstance(value, Mapping):
-            return {
-                str(k): convert(v, f"{path}.{k}") for k, v in value.items() if not _is_unset(v)
-            }
+            return {str(k): convert(v, f"{path}.{k}") for k, v in value.items() if not _is_unset(v)}
         if isinstance(value, (list, tuple)):
             return [convert(v, f"{path}.{i}") for i, v in enumerate(value)]
         return to_jsonable_python(value)

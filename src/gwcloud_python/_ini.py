@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["SINGLE_FILE_KEYS", "DICT_FILE_KEYS", "parse_ini", "supporting_file_paths"]
+__all__ = ["DICT_FILE_KEYS", "SINGLE_FILE_KEYS", "parse_ini", "supporting_file_paths"]
 
 #: Keys whose value is one local file.
 SINGLE_FILE_KEYS = (

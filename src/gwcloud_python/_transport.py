@@ -104,11 +104,17 @@ def map_transport_errors(
         ) from err
     except httpx.TimeoutException as err:
         if mutation:
-            raise _outcome_unknown(operation_name, where, f"timed out ({type(err).__name__})") from err
-        raise TransportError(f"request to {where} timed out ({type(err).__name__})", url=where) from err
+            raise _outcome_unknown(
+                operation_name, where, f"timed out ({type(err).__name__})"
+            ) from err
+        raise TransportError(
+            f"request to {where} timed out ({type(err).__name__})", url=where
+        ) from err
     except httpx.TransportError as err:
         if mutation:
-            raise _outcome_unknown(operation_name, where, f"connection failed ({type(err).__name__})") from err
+            raise _outcome_unknown(
+                operation_name, where, f"connection failed ({type(err).__name__})"
+            ) from err
         raise TransportError(
             f"connection to {where} failed: {type(err).__name__}", url=where
         ) from err
@@ -292,14 +298,13 @@ class Transport:
                 logger.info("retrying %s in %.2fs after %s", operation_name, delay, err)
                 self.sleep(delay)
                 continue
-            if (
-                not last
-                and not mutation
-                and response.status_code in C.RETRYABLE_STATUS_CODES
-            ):
+            if not last and not mutation and response.status_code in C.RETRYABLE_STATUS_CODES:
                 delay = backoff_delay(attempt, response.headers.get("Retry-After"))
                 logger.info(
-                    "retrying %s in %.2fs after HTTP %s", operation_name, delay, response.status_code
+                    "retrying %s in %.2fs after HTTP %s",
+                    operation_name,
+                    delay,
+                    response.status_code,
                 )
                 self.sleep(delay)
                 continue

@@ -122,7 +122,9 @@ def to_global_job_id(job_id: object) -> str:
         ``"QmlsYnlKb2JOb2RlOjQy"`` (base64 of ``BilbyJobNode:42``), ``42`` or ``"42"``.
     """
     if isinstance(job_id, bool):
-        raise ValidationError(f"job_id must be a job ID string or a positive integer, got {job_id!r}")
+        raise ValidationError(
+            f"job_id must be a job ID string or a positive integer, got {job_id!r}"
+        )
     if isinstance(job_id, int) or (isinstance(job_id, str) and job_id.isdigit()):
         pk = int(job_id)
         if pk <= 0:
@@ -137,7 +139,7 @@ def to_global_job_id(job_id: object) -> str:
         if kind == _JOB_NODE and pk_text.isdigit():
             return job_id
     raise ValidationError(
-        f"job_id must be a job's ID (as BilbyJob.job_id gives it) or its integer key, got {job_id!r}"
+        f"job_id must be a job ID (as BilbyJob.job_id gives it) or an integer key, got {job_id!r}"
     )
 
 

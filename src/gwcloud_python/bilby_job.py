@@ -304,7 +304,9 @@ class BilbyJob:
 
     @classmethod
     def register_file_list_filter(
-        cls, name: str, file_list_filter_fn: Callable[[list[FileReference]], Sequence[FileReference]]
+        cls,
+        name: str,
+        file_list_filter_fn: Callable[[list[FileReference]], Sequence[FileReference]],
     ) -> None:
         """Add ``get_<name>_file_list``, ``get_<name>_files`` and ``save_<name>_files`` methods.
 
@@ -330,7 +332,9 @@ class BilbyJob:
         if not isinstance(name, str) or not name.isidentifier():
             raise ValidationError(f"filter name must be a Python identifier, got {name!r}")
         if not callable(file_list_filter_fn):
-            raise ValidationError(f"file_list_filter_fn must be callable, got {file_list_filter_fn!r}")
+            raise ValidationError(
+                f"file_list_filter_fn must be callable, got {file_list_filter_fn!r}"
+            )
 
         def get_file_list(self: BilbyJob) -> FileReferenceList:
             return self._filtered(file_list_filter_fn)

@@ -62,7 +62,7 @@ def corner_plot_filter(files: list[FileReference]) -> list[FileReference]:
 
 
 def result_json_filter(files: list[FileReference]) -> list[FileReference]:
-    """Result JSON in ``result/``: ``*_merge_result.json``, or ``*_result.json`` when none is merged."""
+    """Result JSON in ``result/``: ``*_merge_result.json``, else ``*_result.json``."""
     in_result = [f for f in files if _top_dir(f) == "result"]
     merged = [f for f in in_result if _posix(f).name.endswith("_merge_result.json")]
     if merged:
@@ -71,7 +71,7 @@ def result_json_filter(files: list[FileReference]) -> list[FileReference]:
 
 
 def default_filter(files: list[FileReference]) -> list[FileReference]:
-    """What most people want: PNGs in ``data/`` and ``result/``, the config, HTML pages and the result JSON."""
+    """PNGs in ``data/`` and ``result/``, the config, HTML pages and the result JSON."""
     data_pngs = [f for f in files if _top_dir(f) == "data" and _is_png(f)]
     result_pngs = [f for f in files if _top_dir(f) == "result" and _is_png(f)]
     configs = [f for f in config_filter(files) if f not in data_pngs + result_pngs]

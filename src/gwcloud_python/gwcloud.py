@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-
 from gwcloud_auth_client import AuthClient
 from gwcloud_bilby_client import BilbyClient, SupportingFileUploadInput, Upload
 
@@ -28,7 +27,7 @@ from ._errors import (
     ValidationError,
     register_secret,
 )
-from ._files import Downloader, DownloadItem, ProgressCallback
+from ._files import Downloader, DownloadItem, ProgressCallback, resolve_target
 from ._graphql import Channel
 from ._ini import missing_supporting_files
 from ._transport import Transport
@@ -470,7 +469,7 @@ class GWCloud:
             if ids is None or ids.result is None or len(ids.result) != len(indices):
                 raise GWCloudError(f"the server gave no download IDs for job {job_id!r}")
             base = self.job_file_download_url if kind is JobType.NORMAL else self.file_download_url
-            for index, file_id in zip(indices, ids.result):
+            for index, file_id in zip(indices, ids.result, strict=True):
                 url = str(httpx.URL(base, params={"fileId": file_id or ""}))
                 ref = refs[index]
                 items[index] = DownloadItem(url=url, path=ref.path.as_posix(), size=ref.file_size)
@@ -510,7 +509,7 @@ class GWCloud:
         """
         items = self._download_items(file_references)
         contents = self._downloader().fetch(items)
-        return [(Path(item.path), data) for item, data in zip(items, contents)]
+        return [(Path(item.path), data) for item, data in zip(items, contents, strict=True)]
 
     def save_files_by_reference(
         self, file_references: Sequence[FileReference], root_path: PathLike
@@ -546,6 +545,8 @@ class GWCloud:
         root = Path(root_path)
         if root.exists() and not root.is_dir():
             raise ValidationError(f"root_path {str(root)!r} exists and is not a directory")
+        for ref in file_references:
+            resolve_target(root, _as_reference(ref).path.as_posix())
         items = self._download_items(file_references)
         return self._downloader().save(items, root)
 
@@ -639,7 +640,9 @@ class GWCloud:
         check_text(job_description, "job_description")
         check_bool(private, "private")
         if not isinstance(ini_string, str) or not ini_string.strip():
-            raise ValidationError(f"ini_string must be the non-empty text of an ini file, got {ini_string!r}")
+            raise ValidationError(
+                f"ini_string must be the non-empty text of an ini file, got {ini_string!r}"
+            )
         target = to_cluster(cluster)
         missing = missing_supporting_files(ini_string, base_dir)
         if missing:
@@ -663,7 +666,7 @@ class GWCloud:
                 for entry in wanted:
                     relative = Path(entry.file_path or "")
                     local = relative if relative.is_absolute() else base_dir / relative
-                    handle = stack.enter_context(open(local, "rb"))  # noqa: SIM115
+                    handle = stack.enter_context(open(local, "rb"))
                     upload = Upload(local.name, handle, "application/octet-stream")
                     uploads.append(
                         SupportingFileUploadInput(fileToken=entry.token, supportingFile=upload)

@@ -30,7 +30,7 @@ def demo(server: LocalServer) -> dict[str, Any]:
 
 @pytest.fixture
 def connect(server: LocalServer, demo: dict[str, Any]) -> Iterator[Any]:
-    """``connect(user)`` returns a GWCloud for a demo user (None: anonymous); closed after the test."""
+    """``connect(user)``: a GWCloud for a demo user (None: anonymous), closed afterwards."""
     clients: list[GWCloud] = []
 
     def make(user: str | None = None, **options: Any) -> GWCloud:
