@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
-GEN_PACKAGES := generated/gwcloud_bilby_client generated/gwcloud_auth_client
-CODEGEN_CONFIGS := codegen/bilby.toml codegen/auth.toml
+GEN_PACKAGES := generated/gwcloud_bilby_client generated/gwcloud_auth_client generated/gwcloud_bilby2026_client
+CODEGEN_CONFIGS := codegen/bilby.toml codegen/auth.toml codegen/bilby2026.toml
 
 .PHONY: install generate check-generated schema lint format typecheck typecheck-downstream test unit demo bench docs clean
 
@@ -33,6 +33,7 @@ check-generated: install
 	if diff -r $$tmp/generated generated; then echo "generated/ is up to date"; else echo "generated/ is stale: run 'make generate'"; rm -rf $$tmp; exit 1; fi; \
 	rm -rf $$tmp
 	$(PY) tools/schema_refresh.py --check-stamp schema/STAMP.json
+	$(PY) tools/schema_refresh.py --check-stamp schema/2026/STAMP.json --schema-dir schema/2026
 
 # Refresh a schema: make schema NAME=bilby SOURCE=<endpoint URL or introspection JSON>
 schema: install
@@ -59,6 +60,10 @@ demo: install
 
 bench: install
 	$(PY) bench/run.py
+
+# The documentation site; warnings are errors.
+docs: install
+	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache
