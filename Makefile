@@ -3,8 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
-GEN_PACKAGES := generated/gwcloud_bilby_client generated/gwcloud_auth_client generated/gwcloud_bilby2026_client
-CODEGEN_CONFIGS := codegen/bilby.toml codegen/auth.toml codegen/bilby2026.toml
+CODEGEN_CONFIGS := codegen/auth.toml codegen/bilby.toml codegen/bilby_async.toml codegen/bilby2026.toml codegen/bilby2026_async.toml
 
 .PHONY: install generate check-generated schema lint format typecheck typecheck-downstream test unit demo bench docs clean
 
@@ -19,7 +18,7 @@ install: $(VENV)/.installed
 
 # Delete and rebuild the generated clients (ariadne-codegen leaves stale files behind).
 generate: install
-	rm -rf $(GEN_PACKAGES)
+	rm -rf generated/gwcloud_*
 	for cfg in $(CODEGEN_CONFIGS); do $(BIN)/ariadne-codegen client --config $$cfg >/dev/null || exit 1; done
 
 # Regenerate in a scratch copy and compare byte for byte; also check the schema stamp.
@@ -27,7 +26,7 @@ check-generated: install
 	@tmp=$$(mktemp -d); \
 	cp -r schema queries codegen $$tmp/; \
 	mkdir -p $$tmp/src/gwcloud_python $$tmp/generated; \
-	cp src/gwcloud_python/_generated_base.py $$tmp/src/gwcloud_python/; \
+	cp src/gwcloud_python/_generated_base.py src/gwcloud_python/_generated_async_base.py $$tmp/src/gwcloud_python/; \
 	(cd $$tmp && for cfg in $(CODEGEN_CONFIGS); do $(CURDIR)/$(BIN)/ariadne-codegen client --config $$cfg >/dev/null || exit 1; done) || { rm -rf $$tmp; exit 1; }; \
 	find generated $$tmp/generated -name __pycache__ -prune -exec rm -rf {} +; \
 	if diff -r $$tmp/generated generated; then echo "generated/ is up to date"; else echo "generated/ is stale: run 'make generate'"; rm -rf $$tmp; exit 1; fi; \

@@ -16,16 +16,24 @@ records mask it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable, Generator
+import uuid
+from collections.abc import AsyncGenerator, Callable, Generator
 
 import httpx
 
 from ._errors import AuthenticationError, GWCloudAuthenticationError, redact, register_secret
 
-__all__ = ["JWTAuth", "RedactingFilter", "SessionTokenAuth", "install_log_redaction"]
+__all__ = [
+    "CorrelationIdAuth",
+    "JWTAuth",
+    "RedactingFilter",
+    "SessionTokenAuth",
+    "install_log_redaction",
+]
 
 #: The Bilby server's message for an expired JWT (graphql_jwt's wording).
 EXPIRED_SIGNATURE_MESSAGE = "Signature has expired"
@@ -112,6 +120,19 @@ class JWTAuth(httpx.Auth):
             request.headers["Authorization"] = f"JWT {jwt}"
             yield request
 
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """The same flow for async clients; token exchanges run off the event loop."""
+        jwt = await asyncio.to_thread(self.current_jwt)
+        request.headers["Authorization"] = f"JWT {jwt}"
+        response = yield request
+        if response_says_expired(response):
+            logger.info("JWT expired; refreshing and resending once")
+            jwt = await asyncio.to_thread(self.current_jwt, jwt)
+            request.headers["Authorization"] = f"JWT {jwt}"
+            yield request
+
 
 class SessionTokenAuth(httpx.Auth):
     """Send the API token as ``Authorization: <token>`` (the 2026 service).
@@ -132,6 +153,21 @@ class SessionTokenAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Attach the token to the request."""
         request.headers["Authorization"] = self._token
+        yield request
+
+
+class CorrelationIdAuth(httpx.Auth):
+    """Marks anonymous 2026 requests with ``X-Correlation-ID: <public id> <session id>``."""
+
+    def __init__(self) -> None:
+        self.value = f"{uuid.uuid4().hex} {uuid.uuid4().hex}"
+
+    def __repr__(self) -> str:
+        return "CorrelationIdAuth()"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Attach the correlation header."""
+        request.headers["X-Correlation-ID"] = self.value
         yield request
 
 

@@ -20,9 +20,15 @@ import httpx
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from ._transport import Transport, UploadLike
+from ._transport import AsyncTransport, Transport, UploadLike
 
-__all__ = ["Channel", "GraphQLClientBase", "prepare_variables"]
+__all__ = [
+    "AsyncChannel",
+    "AsyncGraphQLClientBase",
+    "Channel",
+    "GraphQLClientBase",
+    "prepare_variables",
+]
 
 _MUTATION = re.compile(r"^\s*mutation\b")
 
@@ -32,6 +38,14 @@ class Channel:
     """Where a generated client sends its operations: a transport and an auth flow."""
 
     transport: Transport
+    auth: httpx.Auth | None = None
+
+
+@dataclass(frozen=True)
+class AsyncChannel:
+    """Where a generated async client sends its operations."""
+
+    transport: AsyncTransport
     auth: httpx.Auth | None = None
 
 
@@ -120,6 +134,57 @@ class GraphQLClientBase:
         """Send one operation and return the ``data`` of the answer."""
         values, uploads = prepare_variables(variables)
         return self.channel.transport.post_graphql(
+            self.url,
+            query=query,
+            operation_name=operation_name,
+            variables=values,
+            uploads=uploads,
+            auth=self.channel.auth,
+            mutation=bool(_MUTATION.match(query)),
+        )
+
+    def get_data(self, response: dict[str, Any]) -> dict[str, Any]:
+        """Return the ``data`` that :meth:`execute` already checked."""
+        return response
+
+
+class AsyncGraphQLClientBase:
+    """Base of the generated async clients; sends every operation through an :class:`AsyncChannel`.
+
+    Parameters
+    ----------
+    url : str
+        GraphQL endpoint.
+    headers : dict, optional
+        Ignored; headers are set by the transport and the auth flow.
+    http_client : AsyncChannel
+        The channel (async transport and auth) to send through.
+    """
+
+    def __init__(
+        self,
+        url: str = "",
+        headers: dict[str, str] | None = None,
+        http_client: AsyncChannel | None = None,
+    ) -> None:
+        if http_client is None:
+            raise TypeError("generated async clients need an AsyncChannel as http_client")
+        self.url = url
+        self.channel = http_client
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self.url!r})"
+
+    async def execute(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        variables: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Send one operation and return the ``data`` of the answer."""
+        values, uploads = prepare_variables(variables)
+        return await self.channel.transport.post_graphql(
             self.url,
             query=query,
             operation_name=operation_name,

@@ -9,11 +9,12 @@ and nowhere else.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import IO, Any, Protocol
@@ -28,7 +29,7 @@ from ._errors import (
     TransportError,
 )
 
-__all__ = ["Transport", "UploadLike", "backoff_delay", "map_transport_errors"]
+__all__ = ["AsyncTransport", "Transport", "UploadLike", "backoff_delay", "map_transport_errors"]
 
 logger = logging.getLogger("gwcloud_python")
 
@@ -219,6 +220,52 @@ def multipart_fields(
     return data, files
 
 
+def request_kwargs(
+    query: str,
+    operation_name: str | None,
+    variables: Mapping[str, Any],
+    uploads: Sequence[tuple[str, UploadLike]],
+) -> dict[str, Any]:
+    """Keyword arguments of ``httpx.Client.post`` for one GraphQL operation."""
+    if uploads:
+        data, files = multipart_fields(query, operation_name, variables, uploads)
+        return {"data": data, "files": files}
+    return {"json": {"query": query, "operationName": operation_name, "variables": dict(variables)}}
+
+
+def _retry_delay(
+    attempt: int,
+    attempts: int,
+    mutation: bool,
+    response: httpx.Response | None,
+    error: TransportError | None,
+) -> float | None:
+    """Seconds to wait before trying again, or None when the outcome is final."""
+    if attempt == attempts - 1 or mutation:
+        return None
+    if error is not None:
+        return None if isinstance(error, OperationOutcomeUnknown) else backoff_delay(attempt)
+    if response is not None and response.status_code in C.RETRYABLE_STATUS_CODES:
+        return backoff_delay(attempt, response.headers.get("Retry-After"))
+    return None
+
+
+def _auth_or_default(auth: httpx.Auth | None) -> httpx.Auth | httpx._client.UseClientDefault:
+    # The clients this module builds carry no auth of their own.
+    return auth if auth is not None else httpx.USE_CLIENT_DEFAULT
+
+
+def _client_options(timeout: float | httpx.Timeout) -> dict[str, Any]:
+    return {
+        "timeout": timeout,
+        "limits": httpx.Limits(
+            max_connections=C.MAX_CONNECTIONS,
+            max_keepalive_connections=C.MAX_KEEPALIVE_CONNECTIONS,
+        ),
+        "headers": {"User-Agent": _user_agent()},
+    }
+
+
 class Transport:
     """One pooled :class:`httpx.Client` with retry and error policy.
 
@@ -241,14 +288,7 @@ class Transport:
     ) -> None:
         self.max_retries = max_retries
         self._owns_client = http_client is None
-        self.http = http_client or httpx.Client(
-            timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=C.MAX_CONNECTIONS,
-                max_keepalive_connections=C.MAX_KEEPALIVE_CONNECTIONS,
-            ),
-            headers={"User-Agent": _user_agent()},
-        )
+        self.http = http_client or httpx.Client(**_client_options(timeout))
         #: Replaced by tests so retries do not sleep.
         self.sleep: Callable[[float], None] = time.sleep
 
@@ -277,40 +317,100 @@ class Transport:
         uploads are sent exactly once.
         """
         attempts = 1 if mutation else self.max_retries + 1
+        kwargs = request_kwargs(query, operation_name, variables, uploads)
         for attempt in range(attempts):
-            last = attempt == attempts - 1
+            response: httpx.Response | None = None
             try:
                 with map_transport_errors(url, operation_name=operation_name, mutation=mutation):
-                    if uploads:
-                        data, files = multipart_fields(query, operation_name, variables, uploads)
-                        response = self.http.post(url, data=data, files=files, auth=auth)  # type: ignore[arg-type]
-                    else:
-                        payload = {
-                            "query": query,
-                            "operationName": operation_name,
-                            "variables": dict(variables),
-                        }
-                        response = self.http.post(url, json=payload, auth=auth)  # type: ignore[arg-type]
+                    response = self.http.post(url, auth=_auth_or_default(auth), **kwargs)
             except TransportError as err:
-                if last or isinstance(err, OperationOutcomeUnknown):
+                delay = _retry_delay(attempt, attempts, mutation, None, err)
+                if delay is None:
                     raise
-                delay = backoff_delay(attempt)
                 logger.info("retrying %s in %.2fs after %s", operation_name, delay, err)
                 self.sleep(delay)
                 continue
-            if not last and not mutation and response.status_code in C.RETRYABLE_STATUS_CODES:
-                delay = backoff_delay(attempt, response.headers.get("Retry-After"))
-                logger.info(
-                    "retrying %s in %.2fs after HTTP %s",
-                    operation_name,
-                    delay,
-                    response.status_code,
+            delay = _retry_delay(attempt, attempts, mutation, response, None)
+            if delay is None:
+                return parse_graphql_response(
+                    response, operation_name=operation_name, mutation=mutation
                 )
-                self.sleep(delay)
-                continue
-            return parse_graphql_response(
-                response, operation_name=operation_name, mutation=mutation
+            logger.info(
+                "retrying %s in %.2fs after HTTP %s", operation_name, delay, response.status_code
             )
+            self.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class AsyncTransport:
+    """The asynchronous twin of :class:`Transport` over one :class:`httpx.AsyncClient`.
+
+    Parameters
+    ----------
+    timeout : float or httpx.Timeout
+        Request timeout.
+    max_retries : int
+        Retries for queries after the first attempt.
+    http_client : httpx.AsyncClient, optional
+        Client to use instead of a new one.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float | httpx.Timeout = C.DEFAULT_TIMEOUT,
+        max_retries: int = C.DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.max_retries = max_retries
+        self._owns_client = http_client is None
+        self.http = http_client or httpx.AsyncClient(**_client_options(timeout))
+        #: Replaced by tests so retries do not sleep.
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    async def aclose(self) -> None:
+        """Close the connection pool (only when this transport created it)."""
+        if self._owns_client:
+            await self.http.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncTransport(max_retries={self.max_retries})"
+
+    async def post_graphql(
+        self,
+        url: str,
+        *,
+        query: str,
+        operation_name: str | None,
+        variables: Mapping[str, Any],
+        uploads: Sequence[tuple[str, UploadLike]] = (),
+        auth: httpx.Auth | None = None,
+        mutation: bool = False,
+    ) -> dict[str, Any]:
+        """Send one GraphQL operation and return its ``data``, as :meth:`Transport.post_graphql`."""
+        attempts = 1 if mutation else self.max_retries + 1
+        kwargs = request_kwargs(query, operation_name, variables, uploads)
+        for attempt in range(attempts):
+            response: httpx.Response | None = None
+            try:
+                with map_transport_errors(url, operation_name=operation_name, mutation=mutation):
+                    response = await self.http.post(url, auth=_auth_or_default(auth), **kwargs)
+            except TransportError as err:
+                delay = _retry_delay(attempt, attempts, mutation, None, err)
+                if delay is None:
+                    raise
+                logger.info("retrying %s in %.2fs after %s", operation_name, delay, err)
+                await self.sleep(delay)
+                continue
+            delay = _retry_delay(attempt, attempts, mutation, response, None)
+            if delay is None:
+                return parse_graphql_response(
+                    response, operation_name=operation_name, mutation=mutation
+                )
+            logger.info(
+                "retrying %s in %.2fs after HTTP %s", operation_name, delay, response.status_code
+            )
+            await self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from ._errors import ValidationError
+from ._job_base import JobRecord
 from .event_id import EventID
 from .file_filters import BUILTIN_FILTERS, FileFilter
 from .file_reference import FileReference, FileReferenceList
-from .helpers import JobStatus, JobType
+from .helpers import JobType
 
 if TYPE_CHECKING:
     from .gwcloud import GWCloud
@@ -21,35 +22,7 @@ __all__ = ["BilbyJob"]
 PathLike = str | os.PathLike[str]
 
 
-class _StatusFields(Protocol):
-    name: str | None
-    number: int | None
-    date: str | None
-
-
-class _LabelFields(Protocol):
-    name: str
-
-
-class _JobFields(Protocol):
-    """What the generated job models (private and public) have in common."""
-
-    id: Any
-    name: Any
-    description: str | None
-    user: str | None
-
-    @property
-    def job_status(self) -> _StatusFields | None: ...
-
-    @property
-    def event_id(self) -> Any: ...
-
-    @property
-    def labels(self) -> Sequence[_LabelFields | None] | None: ...
-
-
-class BilbyJob:
+class BilbyJob(JobRecord):
     """A Bilby job on GWCloud, with methods to read and update it and fetch its files.
 
     Jobs come from :class:`~gwcloud_python.gwcloud.GWCloud` methods such as
@@ -72,81 +45,7 @@ class BilbyJob:
         Any other fields, kept in :attr:`other`.
     """
 
-    def __init__(
-        self,
-        client: GWCloud,
-        job_id: str,
-        name: str,
-        description: str | None,
-        user: str | None,
-        event_id: EventID | None,
-        job_status: JobStatus | None,
-        **kwargs: Any,
-    ) -> None:
-        self.client = client
-        self.job_id = job_id
-        self.name = name
-        self.description = description
-        self.user = user
-        self.event_id = event_id
-        self.status = job_status
-        self.other: dict[str, Any] = dict(kwargs)
-        kind = self.other.get("job_type")
-        self._job_type: JobType | None = JobType(kind) if kind is not None else None
-
-    @classmethod
-    def _from_gql(cls, client: GWCloud, node: _JobFields) -> BilbyJob:
-        """Build a job from a generated job model (the one place that reads job models)."""
-        status = node.job_status
-        event = node.event_id
-        other: dict[str, Any] = {
-            "labels": [label.name for label in (node.labels or []) if label is not None],
-        }
-        for field in (
-            "private",
-            "is_ligo_job",
-            "job_type",
-            "cluster",
-            "creation_time",
-            "last_updated",
-            "job_controller_id",
-            "timestamp",
-        ):
-            if hasattr(node, field):
-                other[field] = getattr(node, field)
-        return cls(
-            client,
-            job_id=str(node.id),
-            name=node.name or "",
-            description=node.description,
-            user=node.user,
-            event_id=EventID._from_gql(event) if event is not None else None,
-            job_status=(
-                JobStatus._from_parts(status.name, status.date, status.number) if status else None
-            ),
-            **other,
-        )
-
-    @property
-    def id(self) -> str:
-        """Alias of :attr:`job_id`."""
-        return self.job_id
-
-    @property
-    def job_status(self) -> JobStatus | None:
-        """Alias of :attr:`status`."""
-        return self.status
-
-    def __repr__(self) -> str:
-        return f"BilbyJob(name={self.name!r}, job_id={self.job_id!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, BilbyJob):
-            return NotImplemented
-        return self.job_id == other.job_id
-
-    def __hash__(self) -> int:
-        return hash(self.job_id)
+    client: GWCloud
 
     # -- job type -------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 from .helpers import JobType
 
 if TYPE_CHECKING:
-    from .bilby_job import BilbyJob
+    from ._job_base import JobRecord
 
 __all__ = ["FileReference", "FileReferenceList"]
 
@@ -31,7 +31,7 @@ class FileReference:
         Size in bytes (the server sends a string).
     download_token : str or None
         Token exchanged for a download ID; None for external jobs.
-    parent : BilbyJob
+    parent : BilbyJob or AsyncBilbyJob
         The job the file belongs to.
     url : str or None
         For a file of an external job, the link to where it really lives.
@@ -44,7 +44,7 @@ class FileReference:
         path: str | Path,
         file_size: int | str,
         download_token: str | None,
-        parent: BilbyJob,
+        parent: JobRecord,
         url: str | None = None,
     ) -> None:
         self.path = _strip_anchor(path)

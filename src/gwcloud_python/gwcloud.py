@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-import ipaddress
-import logging
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-from gwcloud_auth_client import AuthClient
+from gwcloud_bilby2026_client import Bilby2026Client
+from gwcloud_bilby2026_client import Upload as Upload2026
 from gwcloud_bilby_client import BilbyClient, SupportingFileUploadInput, Upload
 
 from . import _constants as C
 from ._archive import check_job_archive, check_job_directory, job_directory_archive
-from ._auth import JWTAuth, install_log_redaction, refused
-from ._errors import (
-    AuthenticationError,
-    ExternalFileDownloadException,
-    GraphQLError,
-    GWCloudError,
-    ValidationError,
-    register_secret,
-)
-from ._files import Downloader, DownloadItem, ProgressCallback, resolve_target
+from ._client_base import PAGE_SIZE, ClientCore
+from ._errors import GWCloudError, register_secret
+from ._files import Downloader, DownloadItem, ProgressCallback
 from ._graphql import Channel
-from ._ini import missing_supporting_files
 from ._transport import Transport
-from ._validation import (
-    check_bool,
-    check_event_id,
-    check_gps_time,
-    check_number,
-    check_readable_file,
-    check_text,
-    check_trigger_id,
-    to_cluster,
-    to_global_job_id,
-    to_time_range,
-)
+from ._validation import check_number, to_global_job_id
 from .bilby_job import BilbyJob
 from .event_id import EventID
 from .file_reference import FileReference, FileReferenceList
@@ -50,41 +28,10 @@ from .helpers import Cluster, JobType, TimeRange
 
 __all__ = ["GWCloud"]
 
-logger = logging.getLogger("gwcloud_python")
-
 PathLike = str | os.PathLike[str]
-OFFICIAL_SEARCH = "labels.name:Official"
-#: Page size used when walking every page of a job search.
-PAGE_SIZE = 100
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def derive_download_urls(endpoint: str) -> tuple[str, str]:
-    """Download URLs ``(uploaded_jobs, normal_jobs)`` for a 2023-style Bilby endpoint.
-
-    ``https://host/bilby/graphql`` gives ``https://host/bilby/file_download/``
-    and ``https://host/job/apiv1/file/``; any other path keeps only the origin.
-    """
-    base = endpoint.rstrip("/")
-    suffix = "/bilby/graphql"
-    if base.endswith(suffix):
-        base = base[: -len(suffix)]
-    else:
-        parts = urlsplit(endpoint)
-        base = f"{parts.scheme}://{parts.netloc}"
-    return f"{base}/bilby/file_download/", f"{base}/job/apiv1/file/"
-
-
-class GWCloud:
+class GWCloud(ClientCore):
     """Client for GWCloud, the service that runs, stores and shares Bilby jobs.
 
     Parameters
@@ -98,6 +45,11 @@ class GWCloud:
     endpoint : str, optional
         GraphQL endpoint of the Bilby service (``$GWCLOUD_ENDPOINT`` overrides
         the default).  File download URLs are derived from it.
+    service : {"2023", "2026"} or None, optional
+        Which GWCloud deployment to speak to.  ``"2023"``: separate auth
+        endpoint and JWTs (gwcloud-python 1.x).  ``"2026"``: one ``/graphql``
+        endpoint and API session tokens.  None (default) picks ``"2026"`` when
+        ``endpoint``'s path is ``/graphql`` and no auth endpoint is given.
     timeout : float or httpx.Timeout, optional
         Request timeout; long write and read timeouts suit large transfers.
     max_retries : int, optional
@@ -137,6 +89,7 @@ class GWCloud:
         auth_endpoint: str = C.DEFAULT_AUTH_ENDPOINT,
         endpoint: str = C.DEFAULT_ENDPOINT,
         *,
+        service: str | None = None,
         timeout: float | httpx.Timeout = C.DEFAULT_TIMEOUT,
         max_retries: int = C.DEFAULT_MAX_RETRIES,
         download_concurrency: int = C.DEFAULT_DOWNLOAD_CONCURRENCY,
@@ -147,54 +100,29 @@ class GWCloud:
         file_download_url: str | None = None,
         job_file_download_url: str | None = None,
     ) -> None:
-        install_log_redaction()
-        token = token or os.environ.get(C.ENV_TOKEN, "")
-        if auth_endpoint == C.DEFAULT_AUTH_ENDPOINT:
-            auth_endpoint = os.environ.get(C.ENV_AUTH_ENDPOINT) or auth_endpoint
-        if endpoint == C.DEFAULT_ENDPOINT:
-            endpoint = os.environ.get(C.ENV_ENDPOINT) or endpoint
-        check_text(token, "token")
-        check_number(max_retries + 1, "max_retries + 1")
-        check_number(download_concurrency, "download_concurrency")
-        for name, url in (("endpoint", endpoint), ("auth_endpoint", auth_endpoint)):
-            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-                raise ValidationError(f"{name} must be an http(s) URL, got {url!r}")
-        if token:
-            register_secret(token)
-            self._check_secure(token, endpoint, auth_endpoint, allow_insecure_http)
-        self.endpoint = endpoint
-        self.auth_endpoint = auth_endpoint
-        self._token = token
-        self._progress = progress
-        self._progress_callback = progress_callback
-        self._download_concurrency = download_concurrency
-        derived_uploaded, derived_normal = derive_download_urls(endpoint)
-        self.file_download_url = file_download_url or derived_uploaded
-        self.job_file_download_url = job_file_download_url or derived_normal
+        self._configure(
+            token,
+            auth_endpoint,
+            endpoint,
+            service=service,
+            max_retries=max_retries,
+            download_concurrency=download_concurrency,
+            progress=progress,
+            progress_callback=progress_callback,
+            allow_insecure_http=allow_insecure_http,
+            file_download_url=file_download_url,
+            job_file_download_url=job_file_download_url,
+        )
         #: The shared transport (pooled httpx client, retries); low level, not a stable API.
         self.client = Transport(timeout=timeout, max_retries=max_retries, http_client=http_client)
-        self._auth_api = AuthClient(url=auth_endpoint, http_client=Channel(self.client))
-        self._jwt: JWTAuth | None = None
-        if token:
-            self._jwt = JWTAuth(self._obtain_jwt, self._refresh_jwt)
-        self._bilby = BilbyClient(url=endpoint, http_client=Channel(self.client, self._jwt))
+        channel = Channel(self.client, self._bilby_auth(self.client))
+        self._bilby = BilbyClient(url=self.endpoint, http_client=channel)
+        self._bilby2026 = Bilby2026Client(url=self.endpoint, http_client=channel)
         if self._jwt is not None:
             self._jwt.current_jwt()
-
-    @staticmethod
-    def _check_secure(token: str, endpoint: str, auth_endpoint: str, allow: bool) -> None:
-        for url in (endpoint, auth_endpoint):
-            if urlsplit(url).scheme == "http" and not _is_loopback(url):
-                if not allow:
-                    raise ValidationError(
-                        f"refusing to send an API token over plain http to {url}; use https, "
-                        "or pass allow_insecure_http=True if you really mean it"
-                    )
-                logger.warning("sending an API token over plain http to %s", url)
-
-    def __repr__(self) -> str:
-        who = "authenticated" if self._token else "anonymous"
-        return f"GWCloud(endpoint={self.endpoint!r}, {who})"
+        elif self._token and self.service == "2026":
+            session = self._bilby2026.session_user().session_user
+            self._session_refused(session.is_authenticated if session else None)
 
     def close(self) -> None:
         """Close the client's connections."""
@@ -206,75 +134,37 @@ class GWCloud:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # -- authentication ---------------------------------------------------------------------
-
-    def _obtain_jwt(self) -> tuple[str, str]:
-        try:
-            result = self._auth_api.jwt_token(token=self._token).jwt_token
-        except (AuthenticationError, GraphQLError):
-            raise refused(self.auth_endpoint) from None
-        if result is None or not result.jwt_token or not result.refresh_token:
-            raise refused(self.auth_endpoint)
-        return result.jwt_token, result.refresh_token
-
-    def _refresh_jwt(self, refresh_token: str) -> tuple[str, str]:
-        try:
-            result = self._auth_api.refresh_token(refresh_token=refresh_token).refresh_token
-        except GraphQLError as err:
-            raise AuthenticationError(f"refreshing the session failed: {err}") from None
-        if result is None:
-            raise AuthenticationError("refreshing the session failed: no token returned")
-        return result.token, result.refresh_token
-
-    def _require_token(self, action: str) -> None:
-        if not self._token:
-            raise AuthenticationError(
-                f"{action} needs an API token: this GWCloud client is anonymous and read-only"
-            )
-
     # -- jobs -------------------------------------------------------------------------------
 
-    def _public_pages(
-        self, search: str, time_range: TimeRange, page_size: int, limit: int | None
+    def _walk_public(
+        self, search: str, time_range: str, page_size: int, limit: int | None
     ) -> Iterator[BilbyJob]:
-        after: str | None = None
-        seen = 0
+        seen, after = 0, None
         while True:
-            first = page_size if limit is None else min(page_size, limit - seen)
-            cursor = {"after": after} if after else {}
             page = self._bilby.public_bilby_jobs(
-                time_range=time_range.value, first=first, search=search, **cursor
+                time_range=time_range,
+                search=search,
+                **self._page_request(page_size, limit, seen, after),
             ).public_bilby_jobs
-            if page is None:
+            nodes, after = self._page_nodes(page)
+            for node in nodes[: None if limit is None else limit - seen]:
+                seen += 1
+                yield BilbyJob._from_gql(self, node)
+            if after is None or (limit is not None and seen >= limit):
                 return
-            for edge in page.edges:
-                if edge is not None and edge.node is not None:
-                    yield BilbyJob._from_gql(self, edge.node)
-                    seen += 1
-                    if limit is not None and seen >= limit:
-                        return
-            if not page.page_info.has_next_page or not page.page_info.end_cursor:
-                return
-            after = page.page_info.end_cursor
 
-    def _user_pages(self, page_size: int, limit: int | None) -> Iterator[BilbyJob]:
-        after: str | None = None
-        seen = 0
+    def _walk_user(self, page_size: int, limit: int | None) -> Iterator[BilbyJob]:
+        seen, after = 0, None
         while True:
-            first = page_size if limit is None else min(page_size, limit - seen)
-            cursor = {"after": after} if after else {}
-            page = self._bilby.bilby_jobs(first=first, **cursor).bilby_jobs
-            if page is None:
+            page = self._bilby.bilby_jobs(
+                **self._page_request(page_size, limit, seen, after)
+            ).bilby_jobs
+            nodes, after = self._page_nodes(page)
+            for node in nodes[: None if limit is None else limit - seen]:
+                seen += 1
+                yield BilbyJob._from_gql(self, node)
+            if after is None or (limit is not None and seen >= limit):
                 return
-            for edge in page.edges:
-                if edge is not None and edge.node is not None:
-                    yield BilbyJob._from_gql(self, edge.node)
-                    seen += 1
-                    if limit is not None and seen >= limit:
-                        return
-            if not page.page_info.has_next_page or not page.page_info.end_cursor:
-                return
-            after = page.page_info.end_cursor
 
     def get_public_job_list(
         self,
@@ -307,10 +197,8 @@ class GWCloud:
         GraphQLError, TransportError
             The request failed.
         """
-        check_text(search, "search")
-        window = to_time_range(time_range)
-        limit = check_number(number)
-        return list(self._public_pages(search, window, limit, limit))
+        terms, window, limit = self._public_args(search, time_range, number)
+        return list(self._walk_public(terms, window, limit, limit))
 
     def iter_public_jobs(
         self,
@@ -333,10 +221,8 @@ class GWCloud:
         BilbyJob
             Each matching job, newest first.
         """
-        check_text(search, "search")
-        window = to_time_range(time_range)
-        check_number(page_size, "page_size")
-        return self._public_pages(search, window, page_size, None)
+        terms, window, size = self._public_args(search, time_range, page_size)
+        return self._walk_public(terms, window, size, None)
 
     def get_official_job_list(self, search: str = "") -> list[BilbyJob]:
         """Every public job labelled *Official* that matches ``search``, any creation time.
@@ -351,9 +237,8 @@ class GWCloud:
         list of BilbyJob
             The official jobs, newest first.
         """
-        check_text(search, "search")
-        terms = f"{OFFICIAL_SEARCH} {search}".strip()
-        return list(self._public_pages(terms, TimeRange.ANY, PAGE_SIZE, None))
+        terms = self._official_search(search)
+        return list(self._walk_public(terms, TimeRange.ANY.value, PAGE_SIZE, None))
 
     def get_user_jobs(self, number: int = 100) -> list[BilbyJob]:
         """The caller's own jobs, most recently updated first.
@@ -372,7 +257,7 @@ class GWCloud:
         """
         limit = check_number(number)
         self._require_token("get_user_jobs")
-        return list(self._user_pages(limit, limit))
+        return list(self._walk_user(limit, limit))
 
     def iter_user_jobs(self, *, page_size: int = PAGE_SIZE) -> Iterator[BilbyJob]:
         """Walk all of the caller's jobs, fetching one page at a time.
@@ -384,7 +269,7 @@ class GWCloud:
         """
         check_number(page_size, "page_size")
         self._require_token("iter_user_jobs")
-        return self._user_pages(page_size, None)
+        return self._walk_user(page_size, None)
 
     def get_job_by_id(self, job_id: str | int) -> BilbyJob:
         """Fetch one job by its ID.
@@ -401,78 +286,40 @@ class GWCloud:
         GraphQLError
             No such job, or it is not visible to this client.
         """
-        global_id = to_global_job_id(job_id)
-        node = self._bilby.bilby_job(id=global_id).bilby_job
+        node = self._bilby.bilby_job(id=to_global_job_id(job_id)).bilby_job
         if node is None:
             raise GWCloudError(f"job {job_id!r} does not exist or is not visible to this client")
         return BilbyJob._from_gql(self, node)
 
-    # -- job updates (used by BilbyJob) -----------------------------------------------------
+    # -- used by BilbyJob -------------------------------------------------------------------
 
     def _update_job(self, job_id: str, **changes: str) -> None:
         self._require_token("updating a job")
         self._bilby.update_bilby_job(job_id=job_id, **changes)
 
     def _set_job_event_id(self, job_id: str, event_id: EventID | str | None) -> EventID | None:
-        if isinstance(event_id, EventID):
-            value = check_event_id(event_id.event_id)
-        elif event_id is None:
-            value = ""
-        else:
-            value = check_event_id(event_id)
+        value = self._event_value(event_id)
         self._require_token("set_event_id")
         self._bilby.update_bilby_job(job_id=job_id, event_id=value)
         if isinstance(event_id, EventID) or not value:
             return event_id if isinstance(event_id, EventID) else None
         return self.get_event_id(value)
 
-    # -- files ------------------------------------------------------------------------------
-
     def _get_job_files(self, job: BilbyJob) -> tuple[FileReferenceList, JobType]:
         listing = self._bilby.bilby_result_files(job_id=job.job_id).bilby_result_files
-        if listing is None:
-            raise GWCloudError(f"no file list for job {job.job_id!r}")
-        kind = JobType(listing.job_type if listing.job_type is not None else 0)
-        refs = FileReferenceList()
-        for entry in listing.files or []:
-            if entry is None or entry.is_dir or entry.path is None:
-                continue
-            if kind is JobType.EXTERNAL:
-                refs.append(FileReference(entry.path, 0, None, job, url=entry.path))
-            else:
-                size = int(entry.file_size or 0)
-                refs.append(FileReference(entry.path, size, entry.download_token, job))
-        return refs, kind
+        return self._listing(job, listing)
+
+    # -- files ------------------------------------------------------------------------------
 
     def _download_items(self, file_references: Sequence[FileReference]) -> list[DownloadItem]:
-        if not isinstance(file_references, (list, tuple)):
-            raise ValidationError(
-                f"file_references must be a FileReferenceList, got {type(file_references).__name__}"
-            )
-        refs = FileReferenceList(_as_reference(r) for r in file_references)
-        groups: dict[str, list[int]] = {}
-        for index, ref in enumerate(refs):
-            groups.setdefault(ref.parent.job_id, []).append(index)
+        refs, batches = self._download_batches(file_references)
         items: list[DownloadItem | None] = [None] * len(refs)
-        for job_id, indices in groups.items():
-            first = refs[indices[0]]
-            kind = first.parent.job_type
-            if kind is JobType.EXTERNAL:
-                link = first.url or first.path.as_posix()
-                raise ExternalFileDownloadException(
-                    f"job {job_id!r} keeps its results outside GWCloud; open {link} instead"
-                )
-            tokens = [refs[i].download_token or "" for i in indices]
+        for batch in batches:
             ids = self._bilby.generate_file_download_ids(
-                job_id=job_id, download_tokens=tokens
+                job_id=batch.job_id, download_tokens=list(batch.tokens)
             ).generate_file_download_ids
-            if ids is None or ids.result is None or len(ids.result) != len(indices):
-                raise GWCloudError(f"the server gave no download IDs for job {job_id!r}")
-            base = self.job_file_download_url if kind is JobType.NORMAL else self.file_download_url
-            for index, file_id in zip(indices, ids.result, strict=True):
-                url = str(httpx.URL(base, params={"fileId": file_id or ""}))
-                ref = refs[index]
-                items[index] = DownloadItem(url=url, path=ref.path.as_posix(), size=ref.file_size)
+            for index, item in self._batch_items(refs, batch, ids.result if ids else None):
+                items[index] = item
         return [item for item in items if item is not None]
 
     def _downloader(self) -> Downloader:
@@ -540,13 +387,7 @@ class GWCloud:
         DownloadError
             A transfer failed after retries.
         """
-        if not isinstance(root_path, (str, os.PathLike)):
-            raise ValidationError(f"root_path must be a path, got {root_path!r}")
-        root = Path(root_path)
-        if root.exists() and not root.is_dir():
-            raise ValidationError(f"root_path {str(root)!r} exists and is not a directory")
-        for ref in file_references:
-            resolve_target(root, _as_reference(ref).path.as_posix())
+        root = self._check_root(file_references, root_path)
         items = self._download_items(file_references)
         return self._downloader().save(items, root)
 
@@ -591,7 +432,10 @@ class GWCloud:
         AuthenticationError
             The client is anonymous.
         """
-        return self._submit(job_name, job_description, private, ini_string, cluster, Path.cwd())
+        request = self._submit_request(
+            job_name, job_description, private, ini_string, cluster, Path.cwd()
+        )
+        return self._submit(request)
 
     def start_bilby_job_from_file(
         self,
@@ -622,56 +466,35 @@ class GWCloud:
         AuthenticationError
             The client is anonymous.
         """
-        path = check_readable_file(ini_file, "ini_file")
-        text = path.read_text(encoding="utf-8")
-        return self._submit(job_name, job_description, private, text, cluster, path.parent)
+        text, base_dir = self._read_ini_file(ini_file)
+        request = self._submit_request(job_name, job_description, private, text, cluster, base_dir)
+        return self._submit(request)
 
-    def _submit(
-        self,
-        job_name: str,
-        job_description: str,
-        private: bool,
-        ini_string: str,
-        cluster: Cluster | str | None,
-        base_dir: Path,
-    ) -> BilbyJob:
-        if not isinstance(job_name, str) or not job_name:
-            raise ValidationError(f"job_name must be a non-empty string, got {job_name!r}")
-        check_text(job_description, "job_description")
-        check_bool(private, "private")
-        if not isinstance(ini_string, str) or not ini_string.strip():
-            raise ValidationError(
-                f"ini_string must be the non-empty text of an ini file, got {ini_string!r}"
-            )
-        target = to_cluster(cluster)
-        missing = missing_supporting_files(ini_string, base_dir)
-        if missing:
-            names = ", ".join(repr(str(p)) for p in missing)
-            raise ValidationError(f"supporting files named in the ini do not exist: {names}")
-        self._require_token("submitting a job")
+    def _submit(self, request: Any) -> BilbyJob:
         created = self._bilby.new_bilby_job_from_ini_string(
-            name=job_name,
-            private=private,
-            ini_string=ini_string,
-            description=job_description,
-            cluster=target.value,
+            name=request.name,
+            private=request.private,
+            ini_string=request.ini_string,
+            description=request.description,
+            cluster=request.cluster,
         ).new_bilby_job_from_ini_string
-        if created is None or created.result is None or created.result.job_id is None:
-            raise GWCloudError("the server did not return the new job's ID")
-        job_id = created.result.job_id
-        wanted = [f for f in created.result.supporting_files or [] if f is not None]
+        job_id = self._created_job_id(created, "new job")
+        assert created is not None and created.result is not None
+        wanted = self._supporting_paths(created.result.supporting_files or [], request.base_dir)
         if wanted:
             with ExitStack() as stack:
-                uploads = []
-                for entry in wanted:
-                    relative = Path(entry.file_path or "")
-                    local = relative if relative.is_absolute() else base_dir / relative
-                    handle = stack.enter_context(open(local, "rb"))
-                    upload = Upload(local.name, handle, "application/octet-stream")
-                    uploads.append(
-                        SupportingFileUploadInput(fileToken=entry.token, supportingFile=upload)
+                uploads = [
+                    SupportingFileUploadInput(
+                        fileToken=token,
+                        supportingFile=Upload(
+                            local.name,
+                            stack.enter_context(open(local, "rb")),
+                            "application/octet-stream",
+                        ),
                     )
-                self._bilby.upload_supporting_files(supporting_files=uploads)
+                    for local, token in wanted
+                ]
+                self._bilby.upload_supporting_files(supporting_files=list(uploads))
         return self.get_job_by_id(job_id)
 
     def upload_external_job(
@@ -696,24 +519,9 @@ class GWCloud:
         BilbyJob
             The new job.
         """
-        if not isinstance(job_name, str) or not job_name:
-            raise ValidationError(f"job_name must be a non-empty string, got {job_name!r}")
-        check_text(job_description, "job_description")
-        check_bool(private, "private")
-        check_text(ini_string, "ini_string")
-        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
-            raise ValidationError(f"url must be an http(s) URL, got {url!r}")
-        self._require_token("upload_external_job")
-        created = self._bilby.upload_external_bilby_job(
-            name=job_name,
-            private=private,
-            ini_file=ini_string,
-            result_url=url,
-            description=job_description,
-        ).upload_external_bilby_job
-        if created is None or created.result is None or created.result.job_id is None:
-            raise GWCloudError("the server did not return the new job's ID")
-        return self.get_job_by_id(created.result.job_id)
+        request = self._external_request(job_name, job_description, private, ini_string, url)
+        created = self._bilby.upload_external_bilby_job(**request).upload_external_bilby_job
+        return self.get_job_by_id(self._created_job_id(created, "new job"))
 
     def upload_job_archive(
         self, description: str, job_archive: PathLike, public: bool = False
@@ -738,8 +546,7 @@ class GWCloud:
         BilbyJob
             The uploaded job.
         """
-        check_text(description, "description")
-        check_bool(public, "public")
+        self._upload_checks(description, public)
         archive = check_job_archive(job_archive)
         self._require_token("upload_job_archive")
         return self._upload_archive(description, archive, public)
@@ -766,29 +573,74 @@ class GWCloud:
         BilbyJob
             The uploaded job.
         """
-        check_text(description, "description")
-        check_bool(public, "public")
+        self._upload_checks(description, public)
         directory = check_job_directory(job_directory)
         self._require_token("upload_job_directory")
         with job_directory_archive(directory) as archive:
             return self._upload_archive(description, archive, public)
 
-    def _upload_archive(self, description: str, archive: Path, public: bool) -> BilbyJob:
+    def _upload_token(self) -> str:
         grant = self._bilby.generate_bilby_job_upload_token().generate_bilby_job_upload_token
         if grant is None or not grant.token:
             raise GWCloudError("the server did not issue an upload token")
         register_secret(grant.token)
+        return grant.token
+
+    def _upload_archive(self, description: str, archive: Path, public: bool) -> BilbyJob:
+        token = self._upload_token()
         with open(archive, "rb") as handle:
-            upload = Upload(archive.name, handle, "application/gzip")
             created = self._bilby.upload_bilby_job(
-                upload_token=grant.token,
+                upload_token=token,
                 private=not public,
-                job_file=upload,
+                job_file=Upload(archive.name, handle, "application/gzip"),
                 description=description,
             ).upload_bilby_job
-        if created is None or created.result is None or created.result.job_id is None:
-            raise GWCloudError("the server did not return the uploaded job's ID")
-        return self.get_job_by_id(created.result.job_id)
+        return self.get_job_by_id(self._created_job_id(created, "uploaded job"))
+
+    def upload_hdf5_job(
+        self, description: str, hdf5_file: PathLike, ini_file: PathLike, public: bool = False
+    ) -> BilbyJob:
+        """Upload a finished job as one HDF5 result file plus its ini file (2026 service only).
+
+        Both files are checked (they exist, are readable, and the result file
+        is HDF5) before any request, then streamed from disk.
+
+        Parameters
+        ----------
+        description : str
+            Description of the job.
+        hdf5_file : str or Path
+            The job's HDF5 result file.
+        ini_file : str or Path
+            The ini file the job ran with.
+        public : bool, optional
+            Whether everyone may see the job (default: private).
+
+        Returns
+        -------
+        BilbyJob
+            The uploaded job.
+
+        Raises
+        ------
+        ValidationError
+            A file is missing, unreadable or not HDF5.
+        GWCloudError
+            The client talks to the 2023 service, which has no HDF5 upload.
+        AuthenticationError
+            The client is anonymous.
+        """
+        hdf5, ini = self._hdf5_request(description, hdf5_file, ini_file, public)
+        token = self._upload_token()
+        with open(hdf5, "rb") as hdf5_handle, open(ini, "rb") as ini_handle:
+            created = self._bilby2026.upload_hdf_5_bilby_job(
+                upload_token=token,
+                private=not public,
+                hdf_5_file=Upload2026(hdf5.name, hdf5_handle, "application/x-hdf5"),
+                ini_file=Upload2026(ini.name, ini_handle, "text/plain"),
+                description=description,
+            ).upload_hdf_5_bilby_job
+        return self.get_job_by_id(self._created_job_id(created, "uploaded job"))
 
     # -- event IDs --------------------------------------------------------------------------
 
@@ -820,19 +672,8 @@ class GWCloud:
         EventID
             The event as stored by the server.
         """
-        check_event_id(event_id)
-        gps = check_gps_time(gps_time)
-        check_trigger_id(trigger_id)
-        check_text(nickname, "nickname", optional=True)
-        check_bool(is_ligo_event, "is_ligo_event")
-        self._require_token("create_event_id")
-        self._bilby.create_event_id(
-            event_id=event_id,
-            gps_time=Decimal(repr(gps)),
-            trigger_id=trigger_id,
-            nickname=nickname,
-            is_ligo_event=is_ligo_event,
-        )
+        variables = self._create_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
+        self._bilby.create_event_id(**variables)
         return self.get_event_id(event_id)
 
     def update_event_id(
@@ -857,23 +698,13 @@ class GWCloud:
         EventID
             The event as stored by the server after the change.
         """
-        check_event_id(event_id)
-        changes: dict[str, Any] = {}
-        if gps_time is not None:
-            changes["gps_time"] = check_gps_time(gps_time)
-        if trigger_id is not None:
-            changes["trigger_id"] = check_trigger_id(trigger_id)
-        if nickname is not None:
-            changes["nickname"] = check_text(nickname, "nickname")
-        if is_ligo_event is not None:
-            changes["is_ligo_event"] = check_bool(is_ligo_event, "is_ligo_event")
-        self._require_token("update_event_id")
-        self._bilby.update_event_id(event_id=event_id, **changes)
+        variables = self._update_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
+        self._bilby.update_event_id(**variables)
         return self.get_event_id(event_id)
 
     def delete_event_id(self, event_id: str) -> None:
         """Delete an event ID (event administrators only)."""
-        check_event_id(event_id)
+        self._event_value(event_id)
         self._require_token("delete_event_id")
         self._bilby.delete_event_id(event_id=event_id)
 
@@ -887,19 +718,10 @@ class GWCloud:
         GraphQLError
             No such event, or not visible to this client.
         """
-        check_event_id(event_id)
-        node = self._bilby.event_id(event_id=event_id).event_id
-        if node is None:
-            raise GWCloudError(f"event ID {event_id!r} does not exist or is not visible")
-        return EventID._from_gql(node)
+        self._event_value(event_id)
+        return self._event(event_id, self._bilby.event_id(event_id=event_id).event_id)
 
     def get_all_event_ids(self) -> list[EventID]:
         """Every event ID visible to this client."""
         nodes = self._bilby.all_event_ids().all_event_ids or []
         return [EventID._from_gql(node) for node in nodes if node is not None]
-
-
-def _as_reference(item: object) -> FileReference:
-    if not isinstance(item, FileReference):
-        raise ValidationError(f"file_references may hold only FileReference objects, not {item!r}")
-    return item

@@ -16,14 +16,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from .admin import admin_routes
-from .context import context_factory
+from .context import api_token_context_factory, context_factory
 from .downloads import download_endpoint
 from .errors import ServiceError
 from .faults import FaultMiddleware
 from .jobs import JOB_TYPE_NORMAL, JOB_TYPE_UPLOADED
 from .request_log import RequestLogMiddleware
 from .runner import run_jobs_forever
-from .schemas import build_auth_schema, build_bilby_schema
+from .schemas import build_auth_schema, build_bilby_2026_schema, build_bilby_schema
 from .seed import ensure_labels
 from .state import ServerConfig, ServerState
 
@@ -48,13 +48,45 @@ def _format_error(error: Any, debug: bool = False) -> dict[str, Any]:
     return formatted
 
 
-def _graphql(schema: Any, state: ServerState) -> GraphQL:
+def _graphql(schema: Any, state: ServerState, context: Any = None) -> GraphQL:
     return GraphQL(
         schema,
-        context_value=context_factory(state),
+        context_value=context_factory(state) if context is None else context,
         http_handler=_GrapheneLikeHandler(),
         error_formatter=_format_error,
     )
+
+
+_METHODS = ["GET", "POST", "OPTIONS"]
+
+
+def _routes_2023(state: ServerState) -> list[Route]:
+    """Bilby and auth endpoints on their own paths; JWT authentication."""
+    bilby = _graphql(build_bilby_schema(), state)
+    auth = _graphql(build_auth_schema(), state)
+    return [
+        Route("/bilby/graphql", bilby, methods=_METHODS),
+        Route("/bilby/graphql/", bilby, methods=_METHODS),
+        Route("/auth/graphql", auth, methods=_METHODS),
+        Route("/auth/graphql/", auth, methods=_METHODS),
+        Route("/bilby/file_download/", download_endpoint(state, JOB_TYPE_UPLOADED)),
+        Route("/job/apiv1/file/", download_endpoint(state, JOB_TYPE_NORMAL)),
+    ]
+
+
+def _routes_2026(state: ServerState) -> list[Route]:
+    """One ``/graphql`` endpoint; ``Authorization: <api token>`` authentication.
+
+    The real service serves normal-job files from the job controller's host; the local
+    server answers ``/job/apiv1/file/`` on its own port.
+    """
+    bilby = _graphql(build_bilby_2026_schema(), state, api_token_context_factory(state))
+    return [
+        Route("/graphql", bilby, methods=_METHODS),
+        Route("/graphql/", bilby, methods=_METHODS),
+        Route("/file_download/", download_endpoint(state, JOB_TYPE_UPLOADED)),
+        Route("/job/apiv1/file/", download_endpoint(state, JOB_TYPE_NORMAL)),
+    ]
 
 
 def create_app(config: ServerConfig, *, run_jobs: bool = True) -> tuple[ASGIApp, ServerState]:
@@ -63,7 +95,7 @@ def create_app(config: ServerConfig, *, run_jobs: bool = True) -> tuple[ASGIApp,
     Parameters
     ----------
     config : ServerConfig
-        Settings.
+        Settings; ``config.schema`` selects the 2023 or the 2026 routes.
     run_jobs : bool
         Start the built-in job runner with the application.
 
@@ -87,16 +119,6 @@ def create_app(config: ServerConfig, *, run_jobs: bool = True) -> tuple[ASGIApp,
                     await task
             state.db.close()
 
-    bilby = _graphql(build_bilby_schema(), state)
-    auth = _graphql(build_auth_schema(), state)
-    routes = [
-        Route("/bilby/graphql", bilby, methods=["GET", "POST", "OPTIONS"]),
-        Route("/bilby/graphql/", bilby, methods=["GET", "POST", "OPTIONS"]),
-        Route("/auth/graphql", auth, methods=["GET", "POST", "OPTIONS"]),
-        Route("/auth/graphql/", auth, methods=["GET", "POST", "OPTIONS"]),
-        Route("/bilby/file_download/", download_endpoint(state, JOB_TYPE_UPLOADED)),
-        Route("/job/apiv1/file/", download_endpoint(state, JOB_TYPE_NORMAL)),
-        *admin_routes(state),
-    ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    routes = _routes_2026(state) if config.schema == "2026" else _routes_2023(state)
+    app = Starlette(routes=[*routes, *admin_routes(state)], lifespan=lifespan)
     return RequestLogMiddleware(FaultMiddleware(app, state), state), state

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .state import ServerConfig, ServerState
+from .state import SCHEMA_VERSIONS, ServerConfig, ServerState
 
 __all__ = ["main"]
 
@@ -33,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--refresh-ttl", type=float, default=7 * 24 * 3600.0)
     run.add_argument("--download-id-ttl", type=float, default=3600.0)
     run.add_argument("--job-duration", type=float, default=2.0, help="seconds a job runs")
+    run.add_argument(
+        "--schema",
+        choices=SCHEMA_VERSIONS,
+        default="2023",
+        help="service generation: 2023 (/bilby/graphql + /auth/graphql, JWTs) or 2026 "
+        "(/graphql, Authorization: <api token>)",
+    )
 
     user = sub.add_parser("add-user", help="create a user and print its API token")
     user.add_argument("name")
@@ -62,8 +69,10 @@ async def _serve(args: argparse.Namespace) -> None:
         refresh_ttl=args.refresh_ttl,
         download_id_ttl=args.download_id_ttl,
         job_duration=args.job_duration,
+        schema=args.schema,
     )
     app, _state = create_app(config)
+    logging.getLogger("gwcloud_python.server").info("serving the %s schema", args.schema)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

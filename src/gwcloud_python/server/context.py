@@ -8,11 +8,18 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 from starlette.requests import Request
 
-from .auth import User, decode_jwt, require_login
+from .auth import User, decode_jwt, require_login, user_by_api_token
 from .errors import ServiceError
 from .state import ServerState
 
-__all__ = ["RequestContext", "caller", "context_factory", "login", "state_of"]
+__all__ = [
+    "RequestContext",
+    "api_token_context_factory",
+    "caller",
+    "context_factory",
+    "login",
+    "state_of",
+]
 
 
 @dataclass
@@ -65,6 +72,37 @@ def context_factory(state: ServerState) -> Any:
                 except ServiceError as exc:
                     error = exc.message
         return RequestContext(state=state, request=request, user=user, auth_error=error)
+
+    return build
+
+
+def api_token_context_factory(state: ServerState) -> Any:
+    """Return the 2026-style ``context_value`` callable: ``Authorization: <api token>``.
+
+    The whole ``Authorization`` value is the API token (no scheme prefix).  A missing
+    or unknown token (including a ``JWT ...`` value) makes the caller anonymous, never
+    an error: resolvers that need a login then answer the usual permission error.
+
+    Parameters
+    ----------
+    state : ServerState
+        Server state.
+
+    Returns
+    -------
+    callable
+        ``(request, data) -> RequestContext``.
+    """
+
+    def build(request: Request, _data: Any = None) -> RequestContext:
+        token = request.headers.get("authorization", "").strip()
+        user: User | None = None
+        if token:
+            try:
+                user = user_by_api_token(state, token)
+            except ServiceError:
+                user = None
+        return RequestContext(state=state, request=request, user=user, auth_error=None)
 
     return build
 

@@ -105,7 +105,8 @@ def download_endpoint(state: ServerState, job_type: int) -> Any:
         Server state.
     job_type : int
         ``JOB_TYPE_NORMAL`` (``/job/apiv1/file/``) or ``JOB_TYPE_UPLOADED``
-        (``/bilby/file_download/``); an ID of the other kind answers 404.
+        (``/bilby/file_download/`` in 2023 mode, ``/file_download/`` in 2026 mode); an
+        ID of the other kind answers 404.
 
     Returns
     -------

@@ -54,10 +54,16 @@ def operation_name(body: bytes, complete: bool) -> str | None:
     return doc.group(1) if doc else None
 
 
+def _has_correlation_id(scope: Scope) -> bool:
+    """Tell whether a request carries ``X-Correlation-ID`` (its value is not logged)."""
+    return any(name.lower() == b"x-correlation-id" for name, _value in scope.get("headers", []))
+
+
 class RequestLogMiddleware:
     """Log one line per request to stderr and keep a list for the admin API.
 
-    Never logs headers, query strings or GraphQL variables.
+    Never logs header values, query strings or GraphQL variables; the line notes the
+    presence of an ``X-Correlation-ID`` header (sent by anonymous 2026 clients).
 
     Parameters
     ----------
@@ -111,12 +117,13 @@ class RequestLogMiddleware:
             elapsed = (time.perf_counter() - started) * 1000
             code = status["code"] or 500
             _log.info(
-                "%s %s op=%s status=%s %.1fms",
+                "%s %s op=%s status=%s %.1fms%s",
                 scope["method"],
                 scope["path"],
                 operation or "-",
                 code,
                 elapsed,
+                " correlation-id" if _has_correlation_id(scope) else "",
             )
             if not scope["path"].startswith("/_admin"):
                 entry: dict[str, Any] = {

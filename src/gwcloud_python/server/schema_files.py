@@ -15,7 +15,7 @@ def schema_dir() -> Path:
 
     The installed wheel ships the schemas as ``gwcloud_python/_schema``; an editable
     install or a source checkout uses the repository's ``schema/`` directory, found by
-    walking up from this file.
+    walking up from this file.  The 2026 schema lives in its ``2026/`` subdirectory.
 
     Returns
     -------
@@ -40,18 +40,32 @@ def schema_dir() -> Path:
     raise FileNotFoundError("cannot find the GWCloud schema directory (bilby.graphql)")
 
 
-def load_sdl(name: str) -> str:
-    """Return the SDL text of one recorded schema.
+def load_sdl(name: str, version: str = "2023") -> str:
+    """Return the SDL text of one recorded schema file.
 
     Parameters
     ----------
     name : str
-        ``"bilby"`` or ``"auth"``.
+        ``"bilby"`` or ``"auth"`` (2023); ``"bilby"`` or ``"session_user"`` (2026).
+    version : str
+        ``"2023"`` reads ``<schema dir>/<name>.graphql``; ``"2026"`` reads
+        ``<schema dir>/2026/<name>.graphql``.
 
     Returns
     -------
     str
         The SDL, unchanged.
+
+    Raises
+    ------
+    ValueError
+        For an unknown version.
     """
-    text: str = load_schema_from_path(str(schema_dir() / f"{name}.graphql"))
+    if version == "2023":
+        path = schema_dir() / f"{name}.graphql"
+    elif version == "2026":
+        path = schema_dir() / "2026" / f"{name}.graphql"
+    else:
+        raise ValueError(f"unknown schema version {version!r}")
+    text: str = load_schema_from_path(str(path))
     return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -10,17 +11,21 @@ from ariadne import ScalarType, make_executable_schema, upload_scalar
 from graphql import GraphQLSchema
 
 from .auth_api import auth_mutation, auth_query
+from .bilby2026 import event_type_2026, gwflow_mutation, query_2026
 from .bilby_mutations import mutation
 from .bilby_queries import query
 from .event_ids import event_mutation, event_query, event_type
+from .hdf5_upload import hdf5_mutation
 from .schema_files import load_sdl
 from .uploads import upload_mutation
 
-__all__ = ["build_auth_schema", "build_bilby_schema"]
+__all__ = ["build_auth_schema", "build_bilby_2026_schema", "build_bilby_schema"]
 
 decimal_scalar = ScalarType("Decimal")
 datetime_scalar = ScalarType("DateTime")
 generic_scalar = ScalarType("GenericScalar")
+big_int_scalar = ScalarType("BigInt")
+json_string_scalar = ScalarType("JSONString")
 
 
 @decimal_scalar.serializer
@@ -54,6 +59,33 @@ def parse_datetime(value: Any) -> datetime:
 def serialize_generic(value: Any) -> Any:
     """Send any JSON value as it is."""
     return value
+
+
+@big_int_scalar.serializer
+def serialize_big_int(value: Any) -> int:
+    """Send a BigInt as a JSON number."""
+    return int(value)
+
+
+@big_int_scalar.value_parser
+def parse_big_int(value: Any) -> int:
+    """Accept an integer or an integer string."""
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ValueError(f"Invalid BigInt {value!r}") from None
+
+
+@json_string_scalar.serializer
+def serialize_json_string(value: Any) -> str:
+    """Send a JSONString as JSON text, like graphene."""
+    return json.dumps(value)
+
+
+@json_string_scalar.value_parser
+def parse_json_string(value: Any) -> Any:
+    """Decode JSON text."""
+    return json.loads(str(value))
 
 
 def build_bilby_schema() -> GraphQLSchema:
@@ -90,5 +122,35 @@ def build_auth_schema() -> GraphQLSchema:
     """
     schema: GraphQLSchema = make_executable_schema(
         load_sdl("auth"), auth_query, auth_mutation, generic_scalar, convert_names_case=True
+    )
+    return schema
+
+
+def build_bilby_2026_schema() -> GraphQLSchema:
+    """Return the executable 2026 Bilby schema.
+
+    Returns
+    -------
+    GraphQLSchema
+        ``schema/2026/bilby.graphql`` extended by ``schema/2026/session_user.graphql``,
+        bound to the local resolvers (the 2023 ones where the fields match).
+    """
+    schema: GraphQLSchema = make_executable_schema(
+        [load_sdl("bilby", "2026"), load_sdl("session_user", "2026")],
+        query_2026,
+        event_query,
+        mutation,
+        upload_mutation,
+        hdf5_mutation,
+        gwflow_mutation,
+        event_mutation,
+        event_type,
+        event_type_2026,
+        decimal_scalar,
+        datetime_scalar,
+        big_int_scalar,
+        json_string_scalar,
+        upload_scalar,
+        convert_names_case=True,
     )
     return schema

@@ -9,7 +9,9 @@ from typing import Any
 
 from .db import Database
 
-__all__ = ["ServerConfig", "ServerState"]
+__all__ = ["SCHEMA_VERSIONS", "ServerConfig", "ServerState"]
+
+SCHEMA_VERSIONS = ("2023", "2026")
 
 
 @dataclass
@@ -28,6 +30,10 @@ class ServerConfig:
         Lifetime of a file download ID, seconds.
     job_duration : float
         Seconds a submitted job runs before completing.
+    schema : str
+        Service generation to imitate: ``"2023"`` (separate Bilby and auth endpoints,
+        JWTs) or ``"2026"`` (one ``/graphql`` endpoint, API tokens sent as they are).
+        Both use the same data-directory layout.
     """
 
     data_dir: Path
@@ -35,6 +41,11 @@ class ServerConfig:
     refresh_ttl: float = 7 * 24 * 3600.0
     download_id_ttl: float = 3600.0
     job_duration: float = 2.0
+    schema: str = "2023"
+
+    def __post_init__(self) -> None:
+        if self.schema not in SCHEMA_VERSIONS:
+            raise ValueError(f"schema must be one of {', '.join(SCHEMA_VERSIONS)}")
 
 
 @dataclass

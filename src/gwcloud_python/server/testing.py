@@ -14,6 +14,8 @@ from typing import IO, Any
 
 import httpx
 
+from .state import SCHEMA_VERSIONS
+
 __all__ = ["LocalServer"]
 
 _READY = "gwcloud-server listening on "
@@ -35,11 +37,22 @@ class LocalServer:
         File download ID lifetime, seconds.
     job_duration : float
         Seconds a submitted job runs.
+    schema : str
+        ``"2023"`` (default: ``/bilby/graphql`` and ``/auth/graphql``, JWTs) or
+        ``"2026"`` (one ``/graphql`` endpoint taking ``Authorization: <api token>``).
+        A data directory may be used by either mode.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``schema``.
 
     Examples
     --------
     >>> with LocalServer() as server:  # doctest: +SKIP
     ...     token = server.add_user("alice")
+    >>> with LocalServer(schema="2026") as server:  # doctest: +SKIP
+    ...     url = server.endpoint  # http://127.0.0.1:PORT/graphql
     """
 
     def __init__(
@@ -50,7 +63,11 @@ class LocalServer:
         refresh_ttl: float = 7 * 24 * 3600,
         download_id_ttl: float = 3600,
         job_duration: float = 0.5,
+        schema: str = "2023",
     ) -> None:
+        if schema not in SCHEMA_VERSIONS:
+            raise ValueError(f"schema must be one of {', '.join(SCHEMA_VERSIONS)}")
+        self._schema = schema
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="gwcloud-server-")
@@ -110,6 +127,8 @@ class LocalServer:
             str(self.download_id_ttl),
             "--job-duration",
             str(self.job_duration),
+            "--schema",
+            self._schema,
         ]
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env
@@ -182,14 +201,42 @@ class LocalServer:
         return self._base_url
 
     @property
+    def schema(self) -> str:
+        """The service generation imitated: ``"2023"`` or ``"2026"``."""
+        return self._schema
+
+    @property
     def endpoint(self) -> str:
-        """The Bilby GraphQL endpoint."""
+        """The Bilby GraphQL endpoint (``/bilby/graphql``; ``/graphql`` in 2026 mode)."""
+        if self._schema == "2026":
+            return self.base_url + "/graphql"
         return self.base_url + "/bilby/graphql"
 
     @property
     def auth_endpoint(self) -> str:
-        """The auth GraphQL endpoint."""
+        """The auth GraphQL endpoint (2023 mode only).
+
+        Raises
+        ------
+        RuntimeError
+            In 2026 mode, which has no auth endpoint (API tokens are sent as they are
+            to :attr:`endpoint`), or when the server is not running.
+        """
+        if self._schema == "2026":
+            raise RuntimeError("a 2026-mode server has no auth endpoint; use endpoint")
         return self.base_url + "/auth/graphql"
+
+    @property
+    def file_download_url(self) -> str:
+        """Uploaded-job file URL: ``/bilby/file_download/`` (2026: ``/file_download/``)."""
+        if self._schema == "2026":
+            return self.base_url + "/file_download/"
+        return self.base_url + "/bilby/file_download/"
+
+    @property
+    def job_file_download_url(self) -> str:
+        """Download URL of normal-job files (``/job/apiv1/file/``, on this port in both modes)."""
+        return self.base_url + "/job/apiv1/file/"
 
     # -- admin API -----------------------------------------------------------------
     def _admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -275,7 +322,7 @@ class LocalServer:
         self._admin("DELETE", "faults")
 
     def expire_jwts(self) -> None:
-        """Make every JWT issued so far expired."""
+        """Make every JWT issued so far expired (no effect in 2026 mode, which has no JWTs)."""
         self._admin("POST", "expire-jwts")
 
     def expire_refresh_tokens(self) -> None:

@@ -16,10 +16,54 @@ from .ids import new_token, to_global_id
 from .ini import parse_ini
 from .jobs import COMPLETED, JOB_TYPE_UPLOADED, insert_job, validate_job_name
 from .results import register_tree
+from .state import ServerState
 
-__all__ = ["upload_mutation"]
+__all__ = ["claim_upload_token", "release_upload_token", "upload_mutation"]
 
 upload_mutation = MutationType()
+
+
+def claim_upload_token(state: ServerState, token: str) -> int:
+    """Mark a job upload token used and return its owner.
+
+    Parameters
+    ----------
+    state : ServerState
+        Server state.
+    token : str
+        A token from ``generateBilbyJobUploadToken``.
+
+    Returns
+    -------
+    int
+        The primary key of the user the token was issued to.
+
+    Raises
+    ------
+    ServiceError
+        When the token is unknown or already used.
+    """
+    with state.db.transaction() as conn:
+        row = conn.execute(
+            "SELECT * FROM upload_tokens WHERE token = ? AND used = 0", (token,)
+        ).fetchone()
+        if row is None:
+            raise ServiceError("Job upload token is invalid or expired.")
+        conn.execute("UPDATE upload_tokens SET used = 1 WHERE token = ?", (token,))
+    return int(row["user_id"])
+
+
+def release_upload_token(state: ServerState, token: str) -> None:
+    """Make a claimed token usable again (after a failed upload).
+
+    Parameters
+    ----------
+    state : ServerState
+        Server state.
+    token : str
+        The token.
+    """
+    state.db.execute("UPDATE upload_tokens SET used = 0 WHERE token = ?", (token,))
 
 
 @upload_mutation.field("uploadBilbyJob")
@@ -31,14 +75,7 @@ async def resolve_upload_bilby_job(
     """Validate, unpack and record an uploaded job (authenticated by its upload token)."""
     state = state_of(info)
     token = input.get("upload_token") or ""
-    with state.db.transaction() as conn:
-        row = conn.execute(
-            "SELECT * FROM upload_tokens WHERE token = ? AND used = 0", (token,)
-        ).fetchone()
-        if row is None:
-            raise ServiceError("Job upload token is invalid or expired.")
-        conn.execute("UPDATE upload_tokens SET used = 1 WHERE token = ?", (token,))
-    user_id = int(row["user_id"])
+    user_id = claim_upload_token(state, token)
     details = input.get("details") or {}
     upload = input.get("job_file")
     if upload is None or not hasattr(upload, "file"):
@@ -73,6 +110,6 @@ async def resolve_upload_bilby_job(
                 raise
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
-        state.db.execute("UPDATE upload_tokens SET used = 0 WHERE token = ?", (token,))
+        release_upload_token(state, token)
         raise
     return {"result": {"job_id": to_global_id("BilbyJobNode", pk), "supporting_files": []}}

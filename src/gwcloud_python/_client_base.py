@@ -1,0 +1,552 @@
+"""Logic shared by :class:`GWCloud` and :class:`AsyncGWCloud`: everything but the I/O.
+
+Configuration (endpoints, environment, deployment profile, the token and its
+auth flow), argument checks, request variables and the conversion of
+generated models into domain objects live here once; the two clients only
+send requests.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+from gwcloud_auth_client import AuthClient
+
+from . import _constants as C
+from ._auth import CorrelationIdAuth, JWTAuth, SessionTokenAuth, install_log_redaction, refused
+from ._errors import (
+    AuthenticationError,
+    ExternalFileDownloadException,
+    GraphQLError,
+    GWCloudError,
+    ValidationError,
+    register_secret,
+)
+from ._files import DownloadItem, ProgressCallback, resolve_target
+from ._graphql import Channel
+from ._ini import missing_supporting_files
+from ._job_base import JobRecord
+from ._profiles import ServiceProfile, resolve_profile
+from ._transport import Transport
+from ._validation import (
+    check_bool,
+    check_event_id,
+    check_gps_time,
+    check_number,
+    check_readable_file,
+    check_text,
+    check_trigger_id,
+    to_cluster,
+    to_time_range,
+)
+from .event_id import EventID
+from .file_reference import FileReference, FileReferenceList
+from .helpers import Cluster, JobType
+
+__all__ = ["ClientCore", "DownloadBatch", "SubmitRequest"]
+
+logger = logging.getLogger("gwcloud_python")
+
+PathLike = str | os.PathLike[str]
+OFFICIAL_SEARCH = "labels.name:Official"
+#: Page size used when walking every page of a job search.
+PAGE_SIZE = 100
+#: First bytes of every HDF5 file.
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _PageInfo(Protocol):
+    @property
+    def has_next_page(self) -> bool: ...
+
+    @property
+    def end_cursor(self) -> str | None: ...
+
+
+class _Edge(Protocol):
+    @property
+    def node(self) -> Any: ...
+
+
+class _Connection(Protocol):
+    @property
+    def page_info(self) -> _PageInfo: ...
+
+    @property
+    def edges(self) -> Sequence[_Edge | None]: ...
+
+
+class _FileEntry(Protocol):
+    path: str | None
+    is_dir: bool | None
+    file_size: Decimal | None
+    download_token: str | None
+
+
+class _FileListing(Protocol):
+    job_type: int | None
+
+    @property
+    def files(self) -> Sequence[_FileEntry | None] | None: ...
+
+
+@dataclass(frozen=True)
+class DownloadBatch:
+    """The files of one job in a download request."""
+
+    job_id: str
+    kind: JobType
+    indices: list[int]
+    tokens: list[str]
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    """Checked arguments of a job submission from ini text."""
+
+    name: str
+    description: str
+    private: bool
+    ini_string: str
+    cluster: str | None
+    base_dir: Path
+
+
+class ClientCore:
+    """Configuration and non-I/O logic of a GWCloud client (see :class:`GWCloud`)."""
+
+    _token: str
+    profile: ServiceProfile
+
+    def _configure(
+        self,
+        token: str,
+        auth_endpoint: str,
+        endpoint: str,
+        *,
+        service: str | None,
+        max_retries: int,
+        download_concurrency: int,
+        progress: bool | None,
+        progress_callback: ProgressCallback | None,
+        allow_insecure_http: bool,
+        file_download_url: str | None,
+        job_file_download_url: str | None,
+    ) -> None:
+        install_log_redaction()
+        check_text(token, "token")
+        token = token or os.environ.get(C.ENV_TOKEN, "")
+        auth_given = auth_endpoint != C.DEFAULT_AUTH_ENDPOINT
+        if not auth_given:
+            env_auth = os.environ.get(C.ENV_AUTH_ENDPOINT)
+            auth_given = bool(env_auth)
+            auth_endpoint = env_auth or auth_endpoint
+        if endpoint == C.DEFAULT_ENDPOINT:
+            endpoint = os.environ.get(C.ENV_ENDPOINT) or endpoint
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValidationError(
+                f"max_retries must be a non-negative integer, got {max_retries!r}"
+            )
+        check_number(download_concurrency, "download_concurrency")
+        check_bool(progress, "progress", optional=True)
+        self.profile = resolve_profile(
+            endpoint=endpoint,
+            auth_endpoint=auth_endpoint,
+            auth_endpoint_given=auth_given,
+            service=service,
+            file_download_url=file_download_url,
+            job_file_download_url=job_file_download_url,
+        )
+        if token:
+            register_secret(token)
+            self._check_secure(allow_insecure_http)
+        self._token = token
+        self._progress = progress
+        self._progress_callback = progress_callback
+        self._download_concurrency = download_concurrency
+        self._max_retries = max_retries
+        self._jwt: JWTAuth | None = None
+
+    def _check_secure(self, allow: bool) -> None:
+        urls = [self.profile.endpoint]
+        if self.profile.auth_endpoint:
+            urls.append(self.profile.auth_endpoint)
+        for url in urls:
+            if urlsplit(url).scheme == "http" and not _is_loopback(url):
+                if not allow:
+                    raise ValidationError(
+                        f"refusing to send an API token over plain http to {url}; use https, "
+                        "or pass allow_insecure_http=True if you really mean it"
+                    )
+                logger.warning("sending an API token over plain http to %s", url)
+
+    # -- configuration views ----------------------------------------------------------------
+
+    @property
+    def service(self) -> str:
+        """The deployment profile in use: ``"2023"`` or ``"2026"``."""
+        return self.profile.service
+
+    @property
+    def endpoint(self) -> str:
+        """GraphQL endpoint of the Bilby service."""
+        return self.profile.endpoint
+
+    @property
+    def auth_endpoint(self) -> str | None:
+        """GraphQL endpoint of the auth service (None on the 2026 profile)."""
+        return self.profile.auth_endpoint
+
+    @property
+    def file_download_url(self) -> str:
+        """Download URL of uploaded-job files."""
+        return self.profile.file_download_url
+
+    @property
+    def job_file_download_url(self) -> str:
+        """Download URL of normal-job files."""
+        return self.profile.job_file_download_url
+
+    def __repr__(self) -> str:
+        who = "authenticated" if self._token else "anonymous"
+        return f"{type(self).__name__}(endpoint={self.endpoint!r}, service={self.service!r}, {who})"
+
+    # -- authentication ---------------------------------------------------------------------
+
+    def _bilby_auth(self, auth_transport: Transport) -> httpx.Auth | None:
+        """The auth flow for Bilby requests; builds the JWT flow on the 2023 profile."""
+        if self.service == "2026":
+            return SessionTokenAuth(self._token) if self._token else CorrelationIdAuth()
+        if not self._token:
+            return None
+        assert self.profile.auth_endpoint is not None
+        self._auth_api = AuthClient(
+            url=self.profile.auth_endpoint, http_client=Channel(auth_transport)
+        )
+        self._jwt = JWTAuth(self._obtain_jwt, self._refresh_jwt)
+        return self._jwt
+
+    def _obtain_jwt(self) -> tuple[str, str]:
+        where = self.profile.auth_endpoint or self.endpoint
+        try:
+            result = self._auth_api.jwt_token(token=self._token).jwt_token
+        except (AuthenticationError, GraphQLError):
+            raise refused(where) from None
+        if result is None or not result.jwt_token or not result.refresh_token:
+            raise refused(where)
+        return result.jwt_token, result.refresh_token
+
+    def _refresh_jwt(self, refresh_token: str) -> tuple[str, str]:
+        try:
+            result = self._auth_api.refresh_token(refresh_token=refresh_token).refresh_token
+        except GraphQLError as err:
+            raise AuthenticationError(f"refreshing the session failed: {err}") from None
+        if result is None:
+            raise AuthenticationError("refreshing the session failed: no token returned")
+        return result.token, result.refresh_token
+
+    def _session_refused(self, authenticated: bool | None) -> None:
+        if not authenticated:
+            raise refused(self.endpoint)
+
+    def _require_token(self, action: str) -> None:
+        if not self._token:
+            raise AuthenticationError(
+                f"{action} needs an API token: this GWCloud client is anonymous and read-only"
+            )
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _public_args(search: object, time_range: object, number: object) -> tuple[str, str, int]:
+        check_text(search, "search")
+        window = to_time_range(time_range)
+        return str(search), window.value, check_number(number)
+
+    @staticmethod
+    def _official_search(search: object) -> str:
+        check_text(search, "search")
+        return f"{OFFICIAL_SEARCH} {search}".strip()
+
+    @staticmethod
+    def _page_request(
+        page_size: int, limit: int | None, seen: int, after: str | None
+    ) -> dict[str, Any]:
+        first = page_size if limit is None else min(page_size, limit - seen)
+        request: dict[str, Any] = {"first": first}
+        if after:
+            request["after"] = after
+        return request
+
+    @staticmethod
+    def _page_nodes(page: _Connection | None) -> tuple[list[Any], str | None]:
+        """The nodes of one page and the cursor of the next (None on the last page)."""
+        if page is None:
+            return [], None
+        nodes = [edge.node for edge in page.edges if edge is not None and edge.node is not None]
+        info = page.page_info
+        return nodes, info.end_cursor if info.has_next_page and info.end_cursor else None
+
+    @staticmethod
+    def _listing(job: JobRecord, listing: _FileListing | None) -> tuple[FileReferenceList, JobType]:
+        if listing is None:
+            raise GWCloudError(f"no file list for job {job.job_id!r}")
+        kind = JobType(listing.job_type if listing.job_type is not None else 0)
+        refs = FileReferenceList()
+        for entry in listing.files or []:
+            if entry is None or entry.is_dir or entry.path is None:
+                continue
+            if kind is JobType.EXTERNAL:
+                refs.append(FileReference(entry.path, 0, None, job, url=entry.path))
+            else:
+                size = int(entry.file_size or 0)
+                refs.append(FileReference(entry.path, size, entry.download_token, job))
+        job._job_type = kind
+        return refs, kind
+
+    @staticmethod
+    def _event_value(event_id: EventID | str | None) -> str:
+        if isinstance(event_id, EventID):
+            return check_event_id(event_id.event_id)
+        if event_id is None:
+            return ""
+        return check_event_id(event_id)
+
+    # -- files ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _download_batches(
+        file_references: Sequence[FileReference],
+    ) -> tuple[FileReferenceList, list[DownloadBatch]]:
+        if not isinstance(file_references, (list, tuple)):
+            raise ValidationError(
+                f"file_references must be a FileReferenceList, got {type(file_references).__name__}"
+            )
+        refs = FileReferenceList(_as_reference(r) for r in file_references)
+        groups: dict[str, list[int]] = {}
+        for index, ref in enumerate(refs):
+            groups.setdefault(ref.parent.job_id, []).append(index)
+        batches = []
+        for job_id, indices in groups.items():
+            first = refs[indices[0]]
+            kind = first.parent.job_type
+            if kind is JobType.EXTERNAL:
+                link = first.url or first.path.as_posix()
+                raise ExternalFileDownloadException(
+                    f"job {job_id!r} keeps its results outside GWCloud; open {link} instead"
+                )
+            tokens = [refs[i].download_token or "" for i in indices]
+            batches.append(DownloadBatch(job_id, kind, indices, tokens))
+        return refs, batches
+
+    def _batch_items(
+        self, refs: FileReferenceList, batch: DownloadBatch, ids: Sequence[str | None] | None
+    ) -> list[tuple[int, DownloadItem]]:
+        if ids is None or len(ids) != len(batch.indices):
+            raise GWCloudError(f"the server gave no download IDs for job {batch.job_id!r}")
+        base = (
+            self.job_file_download_url if batch.kind is JobType.NORMAL else self.file_download_url
+        )
+        items = []
+        for index, file_id in zip(batch.indices, ids, strict=True):
+            url = str(httpx.URL(base, params={"fileId": file_id or ""}))
+            ref = refs[index]
+            items.append(
+                (index, DownloadItem(url=url, path=ref.path.as_posix(), size=ref.file_size))
+            )
+        return items
+
+    @staticmethod
+    def _check_root(file_references: Sequence[FileReference], root_path: object) -> Path:
+        if not isinstance(root_path, (str, os.PathLike)):
+            raise ValidationError(f"root_path must be a path, got {root_path!r}")
+        root = Path(root_path)
+        if root.exists() and not root.is_dir():
+            raise ValidationError(f"root_path {str(root)!r} exists and is not a directory")
+        if isinstance(file_references, (list, tuple)):
+            for ref in file_references:
+                resolve_target(root, _as_reference(ref).path.as_posix())
+        return root
+
+    # -- submitting and uploading -----------------------------------------------------------
+
+    def _submit_request(
+        self,
+        job_name: object,
+        job_description: object,
+        private: object,
+        ini_string: object,
+        cluster: object,
+        base_dir: Path,
+    ) -> SubmitRequest:
+        if not isinstance(job_name, str) or not job_name:
+            raise ValidationError(f"job_name must be a non-empty string, got {job_name!r}")
+        check_text(job_description, "job_description")
+        check_bool(private, "private")
+        if not isinstance(ini_string, str) or not ini_string.strip():
+            raise ValidationError(
+                f"ini_string must be the non-empty text of an ini file, got {ini_string!r}"
+            )
+        target: Cluster = to_cluster(cluster)
+        missing = missing_supporting_files(ini_string, base_dir)
+        if missing:
+            names = ", ".join(repr(str(p)) for p in missing)
+            raise ValidationError(f"supporting files named in the ini do not exist: {names}")
+        self._require_token("submitting a job")
+        return SubmitRequest(
+            job_name, str(job_description), bool(private), ini_string, target.value, base_dir
+        )
+
+    @staticmethod
+    def _read_ini_file(ini_file: object) -> tuple[str, Path]:
+        path = check_readable_file(ini_file, "ini_file")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValidationError(f"ini_file {str(path)!r} cannot be read as text: {err}") from None
+        return text, path.parent
+
+    @staticmethod
+    def _supporting_paths(entries: Sequence[Any], base_dir: Path) -> list[tuple[Path, str]]:
+        """Local paths and tokens of the supporting files the server asked for."""
+        wanted = []
+        for entry in entries:
+            if entry is None:
+                continue
+            relative = Path(entry.file_path or "")
+            local = relative if relative.is_absolute() else base_dir / relative
+            if not local.is_file():
+                raise ValidationError(
+                    f"the server asked for supporting file {str(local)!r}, which does not exist"
+                )
+            wanted.append((local, entry.token or ""))
+        return wanted
+
+    def _external_request(
+        self,
+        job_name: object,
+        job_description: object,
+        private: object,
+        ini_string: object,
+        url: object,
+    ) -> dict[str, Any]:
+        if not isinstance(job_name, str) or not job_name:
+            raise ValidationError(f"job_name must be a non-empty string, got {job_name!r}")
+        check_text(job_description, "job_description")
+        check_bool(private, "private")
+        check_text(ini_string, "ini_string")
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            raise ValidationError(f"url must be an http(s) URL, got {url!r}")
+        self._require_token("upload_external_job")
+        return {
+            "name": job_name,
+            "private": private,
+            "ini_file": ini_string,
+            "result_url": url,
+            "description": job_description,
+        }
+
+    @staticmethod
+    def _upload_checks(description: object, public: object) -> None:
+        check_text(description, "description")
+        check_bool(public, "public")
+
+    def _hdf5_request(
+        self, description: object, hdf5_file: object, ini_file: object, public: object
+    ) -> tuple[Path, Path]:
+        check_text(description, "description")
+        check_bool(public, "public")
+        hdf5 = check_readable_file(hdf5_file, "hdf5_file")
+        ini = check_readable_file(ini_file, "ini_file")
+        with open(hdf5, "rb") as handle:
+            if handle.read(len(HDF5_SIGNATURE)) != HDF5_SIGNATURE:
+                raise ValidationError(f"hdf5_file {str(hdf5)!r} is not an HDF5 file")
+        if self.service != "2026":
+            raise GWCloudError(
+                "upload_hdf5_job needs the 2026 GWCloud service; this client talks to the "
+                f"{self.service} service ({self.endpoint}), which has no HDF5 upload"
+            )
+        self._require_token("upload_hdf5_job")
+        return hdf5, ini
+
+    # -- event IDs --------------------------------------------------------------------------
+
+    def _create_event_vars(
+        self,
+        event_id: object,
+        gps_time: object,
+        trigger_id: object,
+        nickname: object,
+        is_ligo_event: object,
+    ) -> dict[str, Any]:
+        check_event_id(event_id)
+        gps = check_gps_time(gps_time)
+        check_trigger_id(trigger_id)
+        check_text(nickname, "nickname", optional=True)
+        check_bool(is_ligo_event, "is_ligo_event")
+        self._require_token("create_event_id")
+        return {
+            "event_id": event_id,
+            "gps_time": Decimal(repr(gps)),
+            "trigger_id": trigger_id,
+            "nickname": nickname,
+            "is_ligo_event": is_ligo_event,
+        }
+
+    def _update_event_vars(
+        self,
+        event_id: object,
+        gps_time: object,
+        trigger_id: object,
+        nickname: object,
+        is_ligo_event: object,
+    ) -> dict[str, Any]:
+        check_event_id(event_id)
+        changes: dict[str, Any] = {"event_id": event_id}
+        if gps_time is not None:
+            changes["gps_time"] = check_gps_time(gps_time)
+        if trigger_id is not None:
+            changes["trigger_id"] = check_trigger_id(trigger_id)
+        if nickname is not None:
+            changes["nickname"] = check_text(nickname, "nickname")
+        if is_ligo_event is not None:
+            changes["is_ligo_event"] = check_bool(is_ligo_event, "is_ligo_event")
+        self._require_token("update_event_id")
+        return changes
+
+    @staticmethod
+    def _event(event_id: str, node: Any) -> EventID:
+        if node is None:
+            raise GWCloudError(f"event ID {event_id!r} does not exist or is not visible")
+        return EventID._from_gql(node)
+
+    @staticmethod
+    def _created_job_id(created: Any, what: str) -> str:
+        if created is None or created.result is None or created.result.job_id is None:
+            raise GWCloudError(f"the server did not return the {what}'s ID")
+        return str(created.result.job_id)
+
+
+def _as_reference(item: object) -> FileReference:
+    if not isinstance(item, FileReference):
+        raise ValidationError(f"file_references may hold only FileReference objects, not {item!r}")
+    return item
