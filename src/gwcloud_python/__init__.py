@@ -30,6 +30,8 @@ if TYPE_CHECKING:
         TransportError,
         ValidationError,
     )
+    from .async_bilby_job import AsyncBilbyJob
+    from .async_gwcloud import AsyncGWCloud
     from .bilby_job import BilbyJob
     from .event_id import EventID
     from .file_reference import FileReference, FileReferenceList
@@ -46,6 +48,8 @@ _HOMES = {
     "OperationOutcomeUnknown": "._errors",
     "TransportError": "._errors",
     "ValidationError": "._errors",
+    "AsyncBilbyJob": ".async_bilby_job",
+    "AsyncGWCloud": ".async_gwcloud",
     "BilbyJob": ".bilby_job",
     "EventID": ".event_id",
     "FileReference": ".file_reference",
@@ -58,6 +62,8 @@ _HOMES = {
 }
 
 __all__ = [
+    "AsyncBilbyJob",
+    "AsyncGWCloud",
     "AuthenticationError",
     "BilbyJob",
     "Cluster",

@@ -127,6 +127,7 @@ class JWTAuth(httpx.Auth):
         jwt = await asyncio.to_thread(self.current_jwt)
         request.headers["Authorization"] = f"JWT {jwt}"
         response = yield request
+        await response.aread()
         if response_says_expired(response):
             logger.info("JWT expired; refreshing and resending once")
             jwt = await asyncio.to_thread(self.current_jwt, jwt)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
-from ._errors import GWCloudError
+from ._errors import GWCloudError, ValidationError
 from .event_id import EventID
 from .helpers import JobStatus, JobType
 
-__all__ = ["JobRecord"]
+__all__ = ["JobRecord", "check_description", "check_filter", "check_job_name"]
 
 _J = TypeVar("_J", bound="JobRecord")
 
@@ -154,3 +154,25 @@ class JobRecord:
                 f"the type of job {self.job_id!r} is not known until its files are listed"
             )
         return self._job_type
+
+
+def check_job_name(name: object) -> str:
+    """Return ``name`` if it is a non-empty string."""
+    if not isinstance(name, str) or not name:
+        raise ValidationError(f"name must be a non-empty string, got {name!r}")
+    return name
+
+
+def check_description(description: object) -> str:
+    """Return ``description`` if it is a string."""
+    if not isinstance(description, str):
+        raise ValidationError(f"description must be a string, got {description!r}")
+    return description
+
+
+def check_filter(name: object, file_list_filter_fn: object) -> None:
+    """Check the arguments of ``register_file_list_filter``."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValidationError(f"filter name must be a Python identifier, got {name!r}")
+    if not callable(file_list_filter_fn):
+        raise ValidationError(f"file_list_filter_fn must be callable, got {file_list_filter_fn!r}")

@@ -7,8 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import ValidationError
-from ._job_base import JobRecord
+from ._job_base import JobRecord, check_description, check_filter, check_job_name
 from .event_id import EventID
 from .file_filters import BUILTIN_FILTERS, FileFilter
 from .file_reference import FileReference, FileReferenceList
@@ -83,9 +82,7 @@ class BilbyJob(JobRecord):
         GraphQLError
             The server refused the change.
         """
-        if not isinstance(name, str) or not name:
-            raise ValidationError(f"name must be a non-empty string, got {name!r}")
-        self.client._update_job(self.job_id, name=name)
+        self.client._update_job(self.job_id, name=check_job_name(name))
         self.name = name
 
     def set_description(self, description: str) -> None:
@@ -100,9 +97,7 @@ class BilbyJob(JobRecord):
         GraphQLError
             The server refused the change.
         """
-        if not isinstance(description, str):
-            raise ValidationError(f"description must be a string, got {description!r}")
-        self.client._update_job(self.job_id, description=description)
+        self.client._update_job(self.job_id, description=check_description(description))
         self.description = description
 
     def set_event_id(self, event_id: EventID | str | None = None) -> None:
@@ -228,12 +223,7 @@ class BilbyJob(JobRecord):
         >>> BilbyJob.register_file_list_filter("psd", psd_filter)
         >>> # job.get_psd_file_list(), job.get_psd_files(), job.save_psd_files("out")
         """
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ValidationError(f"filter name must be a Python identifier, got {name!r}")
-        if not callable(file_list_filter_fn):
-            raise ValidationError(
-                f"file_list_filter_fn must be callable, got {file_list_filter_fn!r}"
-            )
+        check_filter(name, file_list_filter_fn)
 
         def get_file_list(self: BilbyJob) -> FileReferenceList:
             return self._filtered(file_list_filter_fn)

@@ -6,15 +6,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests_e2e_support import endpoints
 
 from gwcloud_python import GWCloud
 from gwcloud_python.server import LocalServer
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    """A local server with the demo data set."""
-    srv = LocalServer(tmp_path_factory.mktemp("e2e-server"), job_duration=0.3)
+@pytest.fixture(scope="session", params=["2023", "2026"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalServer]:
+    """A local server with the demo data set, in each deployment mode (2023 and 2026)."""
+    srv = LocalServer(
+        tmp_path_factory.mktemp(f"e2e-server-{request.param}"),
+        job_duration=0.3,
+        schema=request.param,
+    )
     srv.start()
     try:
         yield srv
@@ -35,13 +42,7 @@ def connect(server: LocalServer, demo: dict[str, Any]) -> Iterator[Any]:
 
     def make(user: str | None = None, **options: Any) -> GWCloud:
         token = demo["users"][user] if user else ""
-        gw = GWCloud(
-            token,
-            auth_endpoint=server.auth_endpoint,
-            endpoint=server.endpoint,
-            progress=False,
-            **options,
-        )
+        gw = GWCloud(token, progress=False, **endpoints(server), **options)
         clients.append(gw)
         return gw
 

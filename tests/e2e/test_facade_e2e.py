@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests_e2e_support import endpoints
 
 from gwcloud_python import (
     AuthenticationError,
@@ -281,12 +282,27 @@ def test_upload_external(connect: Any) -> None:
 def test_wrong_token(server: LocalServer) -> None:
     token = "not-a-real-token-0123456789"
     with pytest.raises(GWCloudAuthenticationError) as info:
-        GWCloud(token, auth_endpoint=server.auth_endpoint, endpoint=server.endpoint)
+        GWCloud(token, **endpoints(server))
     assert token not in str(info.value) and token not in repr(info.value)
+
+
+def test_profile_matches_server(connect: Any, server: LocalServer) -> None:
+    gw = connect("demo")
+    assert gw.service == server.schema
+    assert gw.endpoint == server.endpoint
+    assert gw.file_download_url == server.file_download_url
+    assert gw.job_file_download_url == server.job_file_download_url
 
 
 def test_expired_jwt_and_refresh_token_recover(connect: Any, server: LocalServer) -> None:
     gw = connect("demo")
+    if server.schema == "2026":
+        # The session token is sent as is: nothing to refresh, nothing expires client-side.
+        server.reset_requests()
+        server.expire_jwts()
+        assert gw.get_user_jobs(number=1)
+        assert [r["operation"] for r in server.requests()] == ["BilbyJobs"]
+        return
     assert gw.get_user_jobs(number=1)
     server.reset_requests()
     server.expire_jwts()
@@ -299,3 +315,41 @@ def test_expired_jwt_and_refresh_token_recover(connect: Any, server: LocalServer
     assert gw.get_user_jobs(number=1)
     ops = [r["operation"] for r in server.requests()]
     assert ops == ["BilbyJobs", "RefreshToken", "JwtToken", "BilbyJobs"]
+
+
+def make_hdf5(path: Path) -> Path:
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 40)
+    return path
+
+
+def test_upload_hdf5_job(connect: Any, server: LocalServer, tmp_path: Path) -> None:
+    hdf5 = make_hdf5(tmp_path / "run_result.hdf5")
+    ini = tmp_path / "run.ini"
+    ini.write_text("label = hdf5run\n")
+    gw = connect("demo")
+    if server.schema == "2023":
+        with pytest.raises(GWCloudError, match="2026"):
+            gw.upload_hdf5_job("hdf5 upload", hdf5, ini)
+        return
+    job = gw.upload_hdf5_job("hdf5 upload", hdf5, ini, public=True)
+    assert job.is_uploaded() and job.name == "hdf5run"
+    data = dict(job.get_full_file_list().batched)
+    assert job.job_id in data
+    contents = dict(gw.get_files_by_reference(job.get_full_file_list()))
+    assert contents[Path("result/hdf5run_result.hdf5")] == hdf5.read_bytes()
+
+
+def test_upload_hdf5_job_checks_files_first(
+    connect: Any, tmp_path: Path, server: LocalServer
+) -> None:
+    gw = connect("demo")
+    server.reset_requests()
+    not_hdf5 = tmp_path / "x.hdf5"
+    not_hdf5.write_bytes(b"plain text")
+    ini = tmp_path / "x.ini"
+    ini.write_text("label = x\n")
+    with pytest.raises(ValidationError, match="not an HDF5 file"):
+        gw.upload_hdf5_job("d", not_hdf5, ini)
+    with pytest.raises(ValidationError, match="missing.ini"):
+        gw.upload_hdf5_job("d", make_hdf5(tmp_path / "y.hdf5"), tmp_path / "missing.ini")
+    assert server.requests() == []

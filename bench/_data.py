@@ -1,0 +1,198 @@
+"""Benchmark inputs: the cached 1.15.0 venv, the upload job directory, the server data sets."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "LEGACY_VERSION",
+    "DataSets",
+    "clean_legacy_leftovers",
+    "ensure_job_directory",
+    "ensure_legacy_venv",
+    "seed",
+]
+
+LEGACY_VERSION = "1.15.0"
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+
+#: Size of the random block repeated to fill the upload job directory.  It is
+#: far larger than gzip's 32 KiB window, so the data is incompressible for
+#: gzip while costing only one 64 MiB ``os.urandom`` call to produce.
+_BLOCK = 64 * MIB
+
+
+def ensure_legacy_venv(directory: Path) -> Path:
+    """Create (once) a venv holding gwcloud-python 1.15.0 from PyPI.
+
+    Parameters
+    ----------
+    directory : Path
+        Where the venv lives (``bench/.venv-1.15.0``, git-ignored).
+
+    Returns
+    -------
+    Path
+        Its ``python``.
+    """
+    python = directory / "bin" / "python"
+    marker = directory / ".installed"
+    if marker.exists() and python.exists():
+        return python
+    print(f"creating {directory} with gwcloud-python=={LEGACY_VERSION} (first run only)")
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(directory)], check=True)
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"gwcloud-python=={LEGACY_VERSION}",
+        ],
+        check=True,
+    )
+    marker.write_text(LEGACY_VERSION + "\n")
+    return python
+
+
+def ensure_job_directory(directory: Path, total: int = GIB, files: int = 4) -> Path:
+    """Create (once) a job output directory of about ``total`` bytes for the upload case.
+
+    Layout: ``data/``, ``result/`` (``files`` binary files filled with a
+    repeating 64 MiB random block), ``results_page/index.html`` and one
+    ``bench_config_complete.ini``.
+
+    Parameters
+    ----------
+    directory : Path
+        The job directory.
+    total : int
+        Bytes of binary data.
+    files : int
+        Number of binary files.
+
+    Returns
+    -------
+    Path
+        ``directory``.
+    """
+    marker = directory.parent / f".{directory.name}.complete"
+    if marker.exists() and directory.is_dir():
+        clean_legacy_leftovers(directory)
+        return directory
+    print(f"creating the {total / GIB:.1f} GiB upload job directory {directory}")
+    shutil.rmtree(directory, ignore_errors=True)
+    for sub in ("data", "result", "results_page"):
+        (directory / sub).mkdir(parents=True)
+    (directory / "bench_config_complete.ini").write_text(
+        "label = bench_upload\noutdir = ./\ndetectors = ['H1', 'L1']\nduration = 4\n"
+        "trigger-time = 1126259462.391\nsampler = dynesty\n"
+    )
+    (directory / "data" / "bench_data_dump.txt").write_text("benchmark data dump\n" * 100)
+    (directory / "results_page" / "index.html").write_text("<html><body>bench</body></html>\n")
+    block = os.urandom(_BLOCK)
+    per_file = total // files
+    for index in range(files):
+        with open(directory / "result" / f"bench_part{index}.bin", "wb") as handle:
+            left = per_file
+            while left > 0:
+                piece = block[: min(left, _BLOCK)]
+                handle.write(piece)
+                left -= len(piece)
+    marker.write_text("ok\n")
+    return directory
+
+
+def clean_legacy_leftovers(directory: Path) -> None:
+    """Remove archives gwcloud-python 1.15.0 left in the job directory.
+
+    1.15.0 builds its upload archive as a ``tmp*.tar.gz`` inside the job
+    directory; when the case is killed at its time limit the file stays.
+
+    Parameters
+    ----------
+    directory : Path
+        The job directory.
+    """
+    for stray in directory.glob("tmp*.tar.gz"):
+        stray.unlink(missing_ok=True)
+
+
+@dataclass
+class DataSets:
+    """Job IDs of the seeded data sets and a token that may read them.
+
+    Attributes
+    ----------
+    many_small : str
+        Job with 1,000 files of 10 KiB.
+    one_big : str
+        Job with one 1 GiB file.
+    one_medium : str
+        Job with one 200 MiB file.
+    listing_jobs : int
+        Number of jobs of the listing data set.
+    token : str
+        API token of the ``scale`` user (re-keyed by every seeding call).
+    summary : dict
+        Raw answers of the seeding calls.
+    """
+
+    many_small: str
+    one_big: str
+    one_medium: str
+    listing_jobs: int
+    token: str
+    summary: dict[str, Any]
+
+
+def seed(server: Any, listing_jobs: int = 10_000) -> DataSets:
+    """Create the data sets on a fresh local server (content is generated lazily).
+
+    Each ``seed_scale`` call creates public jobs labelled ``Scale``; the first
+    job of every call is a normal job, so its files are served from
+    ``/job/apiv1/file/``.
+
+    Parameters
+    ----------
+    server : gwcloud_python.server.LocalServer
+        A running server.
+    listing_jobs : int
+        Jobs (of one 1 KiB file each) for the listing and paging cases.
+
+    Returns
+    -------
+    DataSets
+        The job IDs and the token.
+    """
+    small = server.seed_scale(1, 1000, 10 * KIB)
+    big = server.seed_scale(1, 1, GIB)
+    medium = server.seed_scale(1, 1, 200 * MIB)
+    listing = server.seed_scale(listing_jobs, 1, KIB)
+    return DataSets(
+        many_small=small["first_job_id"],
+        one_big=big["first_job_id"],
+        one_medium=medium["first_job_id"],
+        listing_jobs=listing_jobs,
+        token=listing["user_token"],
+        summary={
+            name: {key: value for key, value in answer.items() if key != "user_token"}
+            for name, answer in (
+                ("many_small", small),
+                ("one_big", big),
+                ("one_medium", medium),
+                ("listing", listing),
+            )
+        },
+    )

@@ -1,0 +1,304 @@
+"""Run one benchmark case in a fresh interpreter and write its measurements as JSON.
+
+This script is started by ``bench/run.py`` once per case, either with the
+project's interpreter (``.venv/bin/python``, the current library) or with the
+interpreter of the cached ``bench/.venv-1.15.0`` (gwcloud-python 1.15.0 from
+PyPI).  It therefore uses only the standard library and whichever
+``gwcloud_python`` the interpreter imports, and it must not import anything
+else from ``bench/``.
+
+Usage::
+
+    python bench/_driver.py CASE PARAMS_JSON OUT_JSON
+
+The output file receives ``{"ok": true, "seconds": ..., "peak_rss_kb": ...,
+"extra": {...}}`` or ``{"ok": false, "error": "..."}``.  ``seconds`` covers
+the measured operation only (not interpreter start-up, imports or login);
+``peak_rss_kb`` is the ``VmHWM`` (high-water resident set) of this process,
+read from ``/proc/self/status`` after the operation.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def peak_rss_kb() -> int:
+    """Return the peak resident set size of this process.
+
+    Returns
+    -------
+    int
+        ``VmHWM`` in KiB (0 when ``/proc`` is unavailable).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def is_legacy() -> bool:
+    """Tell whether the imported ``gwcloud_python`` is the 1.x release from PyPI.
+
+    Returns
+    -------
+    bool
+        True for gwcloud-python 1.x.
+    """
+    import gwcloud_python
+
+    return str(getattr(gwcloud_python, "__version__", "0")).startswith("1.")
+
+
+def patch_legacy_download_endpoints(base_url: str) -> list[str]:
+    """Point the download hosts of gwcloud-python 1.15.0 at the local server.
+
+    1.15.0 keeps them as module constants that ``utils.file_download`` imports
+    by name, so every module attribute holding one of the original URLs is
+    replaced (and nothing else).
+
+    Parameters
+    ----------
+    base_url : str
+        ``http://127.0.0.1:PORT`` of the local server.
+
+    Returns
+    -------
+    list of str
+        ``module.attribute`` names that were patched.
+    """
+    import gwcloud_python.settings as gw_settings
+    import gwcloud_python.utils.file_download  # noqa: F401  (imports the constants by name)
+    import gwdc_python.settings as gwdc_settings
+
+    normal = f"{base_url}/job/apiv1/file/?fileId="
+    uploaded = f"{base_url}/bilby/file_download/?fileId="
+    mapping = {
+        gwdc_settings.GWDC_FILE_DOWNLOAD_ENDPOINT: normal,
+        gw_settings.GWCLOUD_FILE_DOWNLOAD_ENDPOINT: normal,
+        gw_settings.GWCLOUD_UPLOADED_JOB_FILE_DOWNLOAD_ENDPOINT: uploaded,
+    }
+    patched = []
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split(".")[0] not in ("gwcloud_python", "gwdc_python"):
+            continue
+        for attr, value in list(vars(module).items()):
+            if isinstance(value, str) and value in mapping:
+                setattr(module, attr, mapping[value])
+                patched.append(f"{name}.{attr}")
+    return sorted(patched)
+
+
+def make_client(params: dict[str, Any]) -> Any:
+    """Log in with either library version.
+
+    Parameters
+    ----------
+    params : dict
+        ``token``, ``auth_endpoint``, ``endpoint``, ``base_url`` and, for the
+        current library, optional ``concurrency``.
+
+    Returns
+    -------
+    GWCloud
+        A logged-in client.
+    """
+    from gwcloud_python import GWCloud
+
+    if is_legacy():
+        patch_legacy_download_endpoints(params["base_url"])
+        return GWCloud(
+            params["token"], auth_endpoint=params["auth_endpoint"], endpoint=params["endpoint"]
+        )
+    kwargs: dict[str, Any] = {"progress": False}
+    if params.get("concurrency"):
+        kwargs["download_concurrency"] = int(params["concurrency"])
+    return GWCloud(
+        params["token"], auth_endpoint=params["auth_endpoint"], endpoint=params["endpoint"], **kwargs
+    )
+
+
+def timed(operation: Callable[[], Any]) -> tuple[float, Any]:
+    """Run ``operation`` and return its wall time and result.
+
+    Parameters
+    ----------
+    operation : callable
+        No-argument function.
+
+    Returns
+    -------
+    tuple of (float, object)
+        Seconds and the result.
+    """
+    start = time.perf_counter()
+    result = operation()
+    return time.perf_counter() - start, result
+
+
+def case_idle(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Import the library and do nothing else (the RSS baseline)."""
+    import gwcloud_python
+
+    return 0.0, {"version": str(getattr(gwcloud_python, "__version__", "?"))}
+
+
+def case_save(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Save every file of one job to ``params["dest"]``."""
+    gw = make_client(params)
+    refs = gw.get_job_by_id(params["job_id"]).get_full_file_list()
+    seconds, _ = timed(lambda: gw.save_files_by_reference(refs, params["dest"]))
+    dest = Path(params["dest"])
+    files = [p for p in dest.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    return seconds, {"files": len(files), "bytes": size}
+
+
+def case_fetch(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Fetch every file of one job into memory."""
+    gw = make_client(params)
+    refs = gw.get_job_by_id(params["job_id"]).get_full_file_list()
+    seconds, result = timed(lambda: gw.get_files_by_reference(refs))
+    return seconds, {"files": len(result), "bytes": sum(len(data) for _, data in result)}
+
+
+def case_list(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """One ``get_public_job_list`` call."""
+    gw = make_client(params)
+    number = int(params["number"])
+    seconds, jobs = timed(lambda: gw.get_public_job_list(params.get("search", ""), "all", number))
+    return seconds, {"jobs": len(jobs)}
+
+
+def case_walk(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Walk every public job page by page (current library only)."""
+    gw = make_client(params)
+    page_size = int(params["page_size"])
+    seconds, count = timed(
+        lambda: sum(1 for _ in gw.iter_public_jobs(params.get("search", ""), page_size=page_size))
+    )
+    return seconds, {"jobs": count, "pages": -(-count // page_size)}
+
+
+def case_upload(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Upload a job directory."""
+    gw = make_client(params)
+    seconds, job = timed(
+        lambda: gw.upload_job_directory("benchmark upload", params["directory"], False)
+    )
+    return seconds, {"job": repr(job)[:120]}
+
+
+def case_baseline_httpx(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Loopback limit: plain concurrent httpx streaming of the same URLs to nowhere.
+
+    The download IDs are generated with one ``generateFileDownloadIds``
+    mutation through the current library's internals, inside the timed region,
+    so the baseline does the same network work as ``save_files_by_reference``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    gw = make_client(params)
+    refs = gw.get_job_by_id(params["job_id"]).get_full_file_list()
+    concurrency = int(params["concurrency"])
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    client = httpx.Client(limits=limits, timeout=60)
+
+    def drain(url: str) -> int:
+        total = 0
+        with client.stream("GET", url) as response:
+            response.raise_for_status()
+            for chunk in response.iter_raw():
+                total += len(chunk)
+        return total
+
+    def run() -> tuple[float, int]:
+        ids_start = time.perf_counter()
+        urls = [item.url for item in gw._download_items(refs)]
+        ids_seconds = time.perf_counter() - ids_start
+        with ThreadPoolExecutor(concurrency) as pool:
+            received = sum(pool.map(drain, urls))
+        return ids_seconds, received
+
+    seconds, (ids_seconds, received) = timed(run)
+    client.close()
+    return seconds, {
+        "bytes": received,
+        "id_mutation_seconds": ids_seconds,
+        "streaming_seconds": seconds - ids_seconds,
+        "concurrency": concurrency,
+    }
+
+
+def case_urls(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Write fresh download URLs of one job's files to ``params["out"]`` (for curl)."""
+    gw = make_client(params)
+    refs = gw.get_job_by_id(params["job_id"]).get_full_file_list()
+    urls = [item.url for item in gw._download_items(refs)]
+    Path(params["out"]).write_text("\n".join(urls))
+    return 0.0, {"urls": len(urls)}
+
+
+CASES: dict[str, Callable[[dict[str, Any]], tuple[float, dict[str, Any]]]] = {
+    "idle": case_idle,
+    "save": case_save,
+    "fetch": case_fetch,
+    "list": case_list,
+    "walk": case_walk,
+    "upload": case_upload,
+    "baseline_httpx": case_baseline_httpx,
+    "urls": case_urls,
+}
+
+
+def main(argv: list[str]) -> int:
+    """Run the case named on the command line.
+
+    Parameters
+    ----------
+    argv : list of str
+        ``[CASE, PARAMS_JSON, OUT_JSON]``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 when the case raised.
+    """
+    case, params_json, out = argv
+    params = json.loads(params_json)
+    try:
+        seconds, extra = CASES[case](params)
+        result: dict[str, Any] = {
+            "ok": True,
+            "seconds": seconds,
+            "peak_rss_kb": peak_rss_kb(),
+            "extra": extra,
+        }
+        status = 0
+    except Exception as err:
+        traceback.print_exc()
+        result = {
+            "ok": False,
+            "error": f"{type(err).__name__}: {err}"[:300],
+            "peak_rss_kb": peak_rss_kb(),
+        }
+        status = 1
+    Path(out).write_text(json.dumps(result))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
