@@ -48,11 +48,12 @@ format: install
 
 typecheck: install
 	$(BIN)/mypy --strict src/gwcloud_python
+	cd examples/downstream && $(CURDIR)/$(BIN)/mypy --strict --config-file /dev/null gw_downstream
 
 unit: install
 	$(BIN)/pytest -q
 
-test: lint typecheck check-generated unit
+test: lint typecheck check-generated unit docs
 
 demo: install
 	$(PY) examples/demo.py

@@ -125,7 +125,10 @@ def make_client(params: dict[str, Any]) -> Any:
     if params.get("concurrency"):
         kwargs["download_concurrency"] = int(params["concurrency"])
     return GWCloud(
-        params["token"], auth_endpoint=params["auth_endpoint"], endpoint=params["endpoint"], **kwargs
+        params["token"],
+        auth_endpoint=params["auth_endpoint"],
+        endpoint=params["endpoint"],
+        **kwargs,
     )
 
 

@@ -164,9 +164,8 @@ def format_table(rows: list[Row]) -> str:
     widths = [max(len(line[i]) for line in cells) for i in range(len(HEADERS))]
     lines = []
     for index, line in enumerate(cells):
-        lines.append(
-            "| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths)) + " |"
-        )
+        padded = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        lines.append("| " + " | ".join(padded) + " |")
         if index == 0:
             lines.append("|" + "|".join("-" * (width + 2) for width in widths) + "|")
     return "\n".join(lines)

@@ -203,7 +203,7 @@ class ClientCore:
 
     @property
     def service(self) -> str:
-        """The deployment profile in use: ``"2023"`` or ``"2026"``."""
+        """Which deployment profile is in use, ``"2023"`` or ``"2026"``."""
         return self.profile.service
 
     @property

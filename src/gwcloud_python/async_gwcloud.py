@@ -51,8 +51,9 @@ class AsyncGWCloud(ClientCore):
     ----------
     token, auth_endpoint, endpoint
         As for :class:`GWCloud`.
-    service, timeout, max_retries, download_concurrency, progress, progress_callback,
-    allow_insecure_http, file_download_url, job_file_download_url
+    service, timeout, max_retries, download_concurrency, progress
+        Keyword-only, as for :class:`GWCloud`.
+    progress_callback, allow_insecure_http, file_download_url, job_file_download_url
         Keyword-only, as for :class:`GWCloud`.
     http_client : httpx.AsyncClient, optional
         A client to use for GraphQL requests instead of the built-in one.

@@ -283,8 +283,9 @@ class GWCloud(ClientCore):
         ------
         ValidationError
             ``job_id`` is not a job ID.
-        GraphQLError
-            No such job, or it is not visible to this client.
+        GWCloudError
+            No such job, or it is not visible to this client (a
+            :class:`GraphQLError` when the server reports it as an error).
         """
         node = self._bilby.bilby_job(id=to_global_job_id(job_id)).bilby_job
         if node is None:
@@ -715,8 +716,9 @@ class GWCloud(ClientCore):
         ------
         ValidationError
             ``event_id`` is malformed.
-        GraphQLError
-            No such event, or not visible to this client.
+        GWCloudError
+            No such event, or not visible to this client (a
+            :class:`GraphQLError` when the server reports it as an error).
         """
         self._event_value(event_id)
         return self._event(event_id, self._bilby.event_id(event_id=event_id).event_id)

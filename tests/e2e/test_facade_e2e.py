@@ -350,6 +350,6 @@ def test_upload_hdf5_job_checks_files_first(
     ini.write_text("label = x\n")
     with pytest.raises(ValidationError, match="not an HDF5 file"):
         gw.upload_hdf5_job("d", not_hdf5, ini)
-    with pytest.raises(ValidationError, match="missing.ini"):
+    with pytest.raises(ValidationError, match=r"missing\.ini"):
         gw.upload_hdf5_job("d", make_hdf5(tmp_path / "y.hdf5"), tmp_path / "missing.ini")
     assert server.requests() == []

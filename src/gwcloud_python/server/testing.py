@@ -202,7 +202,7 @@ class LocalServer:
 
     @property
     def schema(self) -> str:
-        """The service generation imitated: ``"2023"`` or ``"2026"``."""
+        """Which service generation the server imitates, ``"2023"`` or ``"2026"``."""
         return self._schema
 
     @property
@@ -228,7 +228,7 @@ class LocalServer:
 
     @property
     def file_download_url(self) -> str:
-        """Uploaded-job file URL: ``/bilby/file_download/`` (2026: ``/file_download/``)."""
+        """Where uploaded-job files download from (2026: ``/file_download/``)."""
         if self._schema == "2026":
             return self.base_url + "/file_download/"
         return self.base_url + "/bilby/file_download/"
