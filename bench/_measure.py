@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Measurement", "child_env", "import_time", "run_command", "run_driver"]
+__all__ = [
+    "Measurement",
+    "child_env",
+    "import_time",
+    "process_cpu_seconds",
+    "run_command",
+    "run_driver",
+]
 
 DRIVER = Path(__file__).with_name("_driver.py")
 
@@ -78,6 +85,29 @@ def child_env() -> dict[str, str]:
         if key != "PYTHONPATH" and not key.startswith("GWCLOUD_")
     }
     return env
+
+
+def process_cpu_seconds(pid: int | None) -> float | None:
+    """Return the user + system CPU seconds a running process has used so far.
+
+    Parameters
+    ----------
+    pid : int or None
+        Process ID (the local server's).
+
+    Returns
+    -------
+    float or None
+        CPU seconds, or None when unknown.
+    """
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _read_hwm(pid: int) -> int | None:

@@ -35,7 +35,13 @@ from _data import (  # noqa: E402
     ensure_legacy_venv,
     seed,
 )
-from _measure import Measurement, import_time, run_command, run_driver  # noqa: E402
+from _measure import (  # noqa: E402
+    Measurement,
+    import_time,
+    process_cpu_seconds,
+    run_command,
+    run_driver,
+)
 from _report import Row, format_table  # noqa: E402
 
 OURS_PYTHON = Path(sys.executable)
@@ -74,6 +80,8 @@ class Bench:
         self.logs = WORK / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self._serial = 0
+        process = getattr(server, "_process", None)
+        self.server_pid: int | None = None if process is None else process.pid
 
     def params(self, **extra: Any) -> dict[str, Any]:
         """Connection parameters plus ``extra``."""
@@ -93,6 +101,7 @@ class Bench:
         self._serial += 1
         tag = f"{self._serial:02d}-{which}-{case}"
         dest = extra.get("dest")
+        server_cpu = process_cpu_seconds(self.server_pid)
         try:
             result = run_driver(
                 python, case, self.params(**extra), timeout=timeout, workdir=self.logs, tag=tag
@@ -100,6 +109,10 @@ class Bench:
         finally:
             if dest:
                 shutil.rmtree(dest, ignore_errors=True)
+        after = process_cpu_seconds(self.server_pid)
+        if server_cpu is not None and after is not None:
+            # Includes the driver's login and file listing, not only the timed call.
+            result.extra["server_cpu_s"] = after - server_cpu
         status = "timeout" if result.timed_out else ("error" if result.error else "ok")
         shown = "-" if result.seconds is None else f"{result.seconds:.2f}s"
         print(f"  {tag:<28} {status:<8} {shown}", flush=True)
@@ -187,7 +200,11 @@ def case_one_big(bench: Bench) -> list[Row]:
     urls_file = bench.logs / "big-urls.txt"
     bench.run("ours", "urls", 60, job_id=job, out=str(urls_file))
     url = urls_file.read_text().split()[0]
+    server_cpu = process_cpu_seconds(bench.server_pid)
     curl = run_command(["curl", "-s", "-f", "-o", "/dev/null", url], timeout=180)
+    after = process_cpu_seconds(bench.server_pid)
+    if server_cpu is not None and after is not None:
+        curl.extra["server_cpu_s"] = after - server_cpu
     print(f"  {'curl-1GiB':<28} {'ok' if curl.ok else 'error':<8} {curl.seconds or 0:.2f}s")
     row = Row(
         "one_big",

@@ -32,7 +32,7 @@ from ._errors import (
     register_secret,
 )
 from ._files import DownloadItem, ProgressCallback, resolve_target
-from ._graphql import Channel
+from ._graphql import Channel, guarded
 from ._ini import missing_supporting_files
 from ._job_base import JobRecord
 from ._profiles import ServiceProfile, resolve_profile
@@ -239,8 +239,8 @@ class ClientCore:
         if not self._token:
             return None
         assert self.profile.auth_endpoint is not None
-        self._auth_api = AuthClient(
-            url=self.profile.auth_endpoint, http_client=Channel(auth_transport)
+        self._auth_api = guarded(
+            AuthClient(url=self.profile.auth_endpoint, http_client=Channel(auth_transport))
         )
         self._jwt = JWTAuth(self._obtain_jwt, self._refresh_jwt)
         return self._jwt

@@ -22,6 +22,9 @@ DEFAULT_TIMEOUT = httpx.Timeout(
     connect=CONNECT_TIMEOUT, read=READ_TIMEOUT, write=WRITE_TIMEOUT, pool=POOL_TIMEOUT
 )
 
+#: Mutations that only hand out short-lived IDs and change nothing: safe to retry like queries.
+SAFE_TO_REPEAT_MUTATIONS = frozenset({"GenerateFileDownloadIds"})
+
 #: Retries for queries and downloads (never for mutations).
 DEFAULT_MAX_RETRIES = 3
 RETRY_INITIAL_DELAY = 0.5

@@ -11,15 +11,19 @@ authentication.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import to_jsonable_python
 
+from . import _constants as C
+from ._errors import TransportError
 from ._transport import AsyncTransport, Transport, UploadLike
 
 __all__ = [
@@ -27,10 +31,12 @@ __all__ = [
     "AsyncGraphQLClientBase",
     "Channel",
     "GraphQLClientBase",
+    "guarded",
     "prepare_variables",
 ]
 
 _MUTATION = re.compile(r"^\s*mutation\b")
+_Client = TypeVar("_Client")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,61 @@ class AsyncChannel:
 
     transport: AsyncTransport
     auth: httpx.Auth | None = None
+
+
+def _must_not_repeat(query: str, operation_name: str | None) -> bool:
+    """Whether an operation changes server state, so that it must be sent only once."""
+    return bool(_MUTATION.match(query)) and operation_name not in C.SAFE_TO_REPEAT_MUTATIONS
+
+
+def guarded(client: _Client) -> _Client:
+    """Wrap a generated client so that an answer its models reject raises :class:`TransportError`.
+
+    The generated methods parse answers with pydantic; a server answering
+    something that does not fit the schema would otherwise surface as a
+    ``pydantic.ValidationError``.  The proxy keeps the client's type.
+    """
+    return cast(_Client, _GuardedClient(client))
+
+
+class _GuardedClient:
+    def __init__(self, client: object) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return repr(self._client)
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+        if inspect.iscoroutinefunction(method):
+
+            async def call_async(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await method(*args, **kwargs)
+                except PydanticValidationError as err:
+                    raise _schema_mismatch(name, err) from None
+
+            return call_async
+        if callable(method):
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return method(*args, **kwargs)
+                except PydanticValidationError as err:
+                    raise _schema_mismatch(name, err) from None
+
+            return call
+        return method
+
+
+def _schema_mismatch(name: str, err: PydanticValidationError) -> TransportError:
+    problems = err.errors(include_url=False, include_input=False)
+    first = problems[0] if problems else {"loc": (), "msg": "invalid"}
+    where = ".".join(str(part) for part in first["loc"])
+    return TransportError(
+        f"{name}: the server's answer does not match the GraphQL schema "
+        f"({len(problems)} problem(s); first at {where or 'top level'}: {first['msg']})"
+    )
 
 
 def _is_upload(value: object) -> bool:
@@ -140,7 +201,7 @@ class GraphQLClientBase:
             variables=values,
             uploads=uploads,
             auth=self.channel.auth,
-            mutation=bool(_MUTATION.match(query)),
+            mutation=_must_not_repeat(query, operation_name),
         )
 
     def get_data(self, response: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +252,7 @@ class AsyncGraphQLClientBase:
             variables=values,
             uploads=uploads,
             auth=self.channel.auth,
-            mutation=bool(_MUTATION.match(query)),
+            mutation=_must_not_repeat(query, operation_name),
         )
 
     def get_data(self, response: dict[str, Any]) -> dict[str, Any]:

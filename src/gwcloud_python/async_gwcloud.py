@@ -26,7 +26,7 @@ from ._archive import check_job_archive, check_job_directory, job_directory_arch
 from ._client_base import PAGE_SIZE, ClientCore, SubmitRequest
 from ._errors import GWCloudError, register_secret
 from ._files import Downloader, DownloadItem, ProgressCallback
-from ._graphql import AsyncChannel
+from ._graphql import AsyncChannel, guarded
 from ._transport import AsyncTransport, Transport
 from ._validation import check_number, to_global_job_id
 from .async_bilby_job import AsyncBilbyJob
@@ -103,8 +103,8 @@ class AsyncGWCloud(ClientCore):
         #: The sync transport used (in worker threads) for token exchanges and transfers.
         self.sync_client = Transport(timeout=timeout, max_retries=max_retries)
         channel = AsyncChannel(self.client, self._bilby_auth(self.sync_client))
-        self._bilby = AsyncBilbyClient(url=self.endpoint, http_client=channel)
-        self._bilby2026 = AsyncBilby2026Client(url=self.endpoint, http_client=channel)
+        self._bilby = guarded(AsyncBilbyClient(url=self.endpoint, http_client=channel))
+        self._bilby2026 = guarded(AsyncBilby2026Client(url=self.endpoint, http_client=channel))
         self._authenticated = not self._token
 
     async def authenticate(self) -> None:

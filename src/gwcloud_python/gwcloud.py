@@ -18,7 +18,7 @@ from ._archive import check_job_archive, check_job_directory, job_directory_arch
 from ._client_base import PAGE_SIZE, ClientCore
 from ._errors import GWCloudError, register_secret
 from ._files import Downloader, DownloadItem, ProgressCallback
-from ._graphql import Channel
+from ._graphql import Channel, guarded
 from ._transport import Transport
 from ._validation import check_number, to_global_job_id
 from .bilby_job import BilbyJob
@@ -116,8 +116,8 @@ class GWCloud(ClientCore):
         #: The shared transport (pooled httpx client, retries); low level, not a stable API.
         self.client = Transport(timeout=timeout, max_retries=max_retries, http_client=http_client)
         channel = Channel(self.client, self._bilby_auth(self.client))
-        self._bilby = BilbyClient(url=self.endpoint, http_client=channel)
-        self._bilby2026 = Bilby2026Client(url=self.endpoint, http_client=channel)
+        self._bilby = guarded(BilbyClient(url=self.endpoint, http_client=channel))
+        self._bilby2026 = guarded(Bilby2026Client(url=self.endpoint, http_client=channel))
         if self._jwt is not None:
             self._jwt.current_jwt()
         elif self._token and self.service == "2026":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -107,16 +108,46 @@ def assert_nothing_partial(root: Path, expected: dict[str, bytes]) -> None:
         assert data == expected[rel], f"{rel} is not byte-exact ({len(data)} bytes)"
 
 
-def operations(server: LocalServer) -> list[str]:
-    """GraphQL operation names (or ``GET <path>``) of the requests the server saw, in order."""
-    return [r["operation"] or f"{r['method']} {r['path']}" for r in server.requests()]
+def settled(
+    server: LocalServer,
+    ready: Callable[[list[dict[str, Any]]], bool],
+    timeout: float = 3.0,
+) -> list[dict[str, Any]]:
+    """The server's request log once ``ready(log)`` holds (or after ``timeout`` seconds).
+
+    The server appends a request to its log only after the response is done, which
+    can be a moment after the client has all the bytes.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        log = server.requests()
+        if ready(log) or time.monotonic() > deadline:
+            return log
+        time.sleep(0.02)
 
 
-def count(server: LocalServer, name: str) -> int:
-    """How many requests the server saw for operation ``name`` (or ``GET /path/``)."""
-    return operations(server).count(name)
+def _name(entry: dict[str, Any]) -> str:
+    return entry["operation"] or f"{entry['method']} {entry['path']}"
 
 
-def gets(server: LocalServer, prefix: str) -> list[dict[str, Any]]:
-    """The GET requests whose path starts with ``prefix``."""
-    return [r for r in server.requests() if r["method"] == "GET" and r["path"].startswith(prefix)]
+def operations(server: LocalServer, *, at_least: int = 0) -> list[str]:
+    """GraphQL operation names (or ``GET <path>``) of the requests seen, in order.
+
+    Waits until at least ``at_least`` requests are logged.
+    """
+    return [_name(r) for r in settled(server, lambda log: len(log) >= at_least)]
+
+
+def count(server: LocalServer, name: str, *, expect: int = 1) -> int:
+    """How many requests for operation ``name`` the server saw, once ``expect`` are logged."""
+    log = settled(server, lambda log: [_name(r) for r in log].count(name) >= expect)
+    return [_name(r) for r in log].count(name)
+
+
+def gets(server: LocalServer, prefix: str, *, expect: int = 1) -> list[dict[str, Any]]:
+    """The GET requests whose path starts with ``prefix``, once ``expect`` are logged."""
+
+    def matching(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in log if r["method"] == "GET" and r["path"].startswith(prefix)]
+
+    return matching(settled(server, lambda log: len(matching(log)) >= expect))

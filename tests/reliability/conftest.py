@@ -16,9 +16,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import httpx
 import pytest
 
-from gwcloud_python import GWCloud
+from gwcloud_python import BilbyJob, FileReferenceList, GWCloud
+from gwcloud_python import _constants as C
 from gwcloud_python.server import LocalServer
 
 LOG_ENV = "GWCLOUD_RELIABILITY_LOG"
@@ -152,10 +154,49 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 # -- the local server ---------------------------------------------------------------------------
 
 
+class ReliabilityServer(LocalServer):
+    """A :class:`LocalServer` whose admin calls share one connection, for a faster suite.
+
+    It also remembers whether a test injected a fault (so that only those pay for
+    clearing them) and caches the server's copy of each file.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._admin_client = httpx.Client(timeout=60)
+        self._bytes: dict[tuple[str, str], bytes] = {}
+        self.faulted = False
+
+    def _admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self._admin_client.request(method, f"{self.base_url}/_admin/{path}", **kwargs)
+        response.raise_for_status()
+        return response
+
+    def set_fault(
+        self, kind: str, *, match: str | None = None, times: int = 1, **params: Any
+    ) -> None:
+        self.faulted = True
+        super().set_fault(kind, match=match, times=times, **params)
+
+    def clear_faults(self) -> None:
+        super().clear_faults()
+        self.faulted = False
+
+    def file_bytes(self, job_id: str, path: str) -> bytes:
+        key = (job_id, path)
+        if key not in self._bytes:
+            self._bytes[key] = super().file_bytes(job_id, path)
+        return self._bytes[key]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._admin_client.close()
+        super().stop(timeout)
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReliabilityServer]:
     """One local GWCloud server for the reliability session."""
-    srv = LocalServer(tmp_path_factory.mktemp("reliability-server"), job_duration=0.2)
+    srv = ReliabilityServer(tmp_path_factory.mktemp("reliability-server"), job_duration=0.2)
     srv.start()
     try:
         yield srv
@@ -164,9 +205,69 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
 
 
 @pytest.fixture(scope="session")
-def demo(server: LocalServer) -> dict[str, Any]:
+def demo(server: ReliabilityServer) -> dict[str, Any]:
     """The demo users' API tokens and the demo jobs' IDs."""
     return server.seed_demo()
+
+
+@pytest.fixture(scope="session")
+def shared_http() -> Iterator[httpx.Client]:
+    """One pooled httpx client shared by the suite's GWCloud objects (building one is slow)."""
+    client = httpx.Client(
+        timeout=C.DEFAULT_TIMEOUT,
+        limits=httpx.Limits(
+            max_connections=C.MAX_CONNECTIONS, max_keepalive_connections=C.MAX_KEEPALIVE_CONNECTIONS
+        ),
+    )
+    yield client
+    client.close()
+
+
+class Catalog:
+    """The demo jobs and their file lists, fetched once per session."""
+
+    def __init__(self, server: ReliabilityServer, demo: dict[str, Any], http: httpx.Client):
+        self._server = server
+        self._demo = demo
+        self._gw = GWCloud(
+            demo["users"]["demo"],
+            auth_endpoint=server.auth_endpoint,
+            endpoint=server.endpoint,
+            progress=False,
+            http_client=http,
+        )
+        self._jobs: dict[str, BilbyJob] = {}
+        self._files: dict[str, FileReferenceList] = {}
+
+    def job(self, name: str) -> BilbyJob:
+        """The demo job ``name``."""
+        if name not in self._jobs:
+            self._jobs[name] = self._gw.get_job_by_id(self._demo["jobs"][name])
+        return self._jobs[name]
+
+    def refs(
+        self, name: str, *, larger_than: int = 0, containing: str | None = None
+    ) -> FileReferenceList:
+        """Files of job ``name``, optionally only those bigger than or named like something."""
+        if name not in self._files:
+            self._files[name] = self.job(name).get_full_file_list()
+        refs = self._files[name]
+        if containing is not None:
+            refs = refs.filter_list_by_path(name=containing)
+        return FileReferenceList(r for r in refs if r.file_size > larger_than)
+
+    def expected(self, refs: FileReferenceList) -> dict[str, bytes]:
+        """The server's bytes of each file, by relative path."""
+        return {
+            r.path.as_posix(): self._server.file_bytes(r.parent.job_id, r.path.as_posix())
+            for r in refs
+        }
+
+
+@pytest.fixture(scope="session")
+def catalog(server: ReliabilityServer, demo: dict[str, Any], shared_http: httpx.Client) -> Catalog:
+    """Cached demo jobs, file lists and file contents."""
+    return Catalog(server, demo, shared_http)
 
 
 @pytest.fixture
@@ -177,14 +278,25 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def connect(
-    server: LocalServer, demo: dict[str, Any], sleeps: list[float]
+    server: ReliabilityServer,
+    demo: dict[str, Any],
+    sleeps: list[float],
+    shared_http: httpx.Client,
 ) -> Iterator[Callable[..., GWCloud]]:
-    """``connect(user=None, **options)``: a GWCloud for a demo user whose backoff is recorded."""
+    """``connect(user=None, *, token=None, **options)``: a GWCloud whose backoff is recorded.
+
+    Clients share one pooled httpx client unless ``timeout`` or ``http_client``
+    is given or ``own_http=True``.
+    """
     clients: list[GWCloud] = []
 
-    def make(user: str | None = None, *, token: str | None = None, **options: Any) -> GWCloud:
+    def make(
+        user: str | None = None, *, token: str | None = None, own_http: bool = False, **options: Any
+    ) -> GWCloud:
         secret = token if token is not None else (demo["users"][user] if user else "")
         options.setdefault("progress", False)
+        if not own_http and "timeout" not in options:
+            options.setdefault("http_client", shared_http)
         gw = GWCloud(
             secret, auth_endpoint=server.auth_endpoint, endpoint=server.endpoint, **options
         )
@@ -200,9 +312,8 @@ def connect(
 @pytest.fixture(autouse=True)
 def _server_hygiene(request: pytest.FixtureRequest) -> Iterator[None]:
     """No fault rule survives a test."""
-    uses_server = "server" in request.fixturenames
-    if uses_server:
-        request.getfixturevalue("server").clear_faults()
     yield
-    if uses_server:
-        request.getfixturevalue("server").clear_faults()
+    if "server" in request.fixturenames:
+        srv = request.getfixturevalue("server")
+        if srv.faulted:
+            srv.clear_faults()
