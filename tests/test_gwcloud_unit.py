@@ -31,6 +31,7 @@ from gwcloud_python import (
     GraphQLError,
     GWCloud,
     GWCloudAuthenticationError,
+    GWCloudError,
     OperationOutcomeUnknown,
     TimeRange,
     TransportError,
@@ -404,3 +405,157 @@ def test_request_body_is_json_graphql(fake_gql: FakeGraphQL) -> None:
     assert body["operationName"] == "AllEventIds"
     assert body["query"].lstrip().startswith("query AllEventIds")
     assert "fragment EventIDFields" in body["query"]
+
+
+def test_job_updates_send_only_changed_fields(fake_gql: FakeGraphQL) -> None:
+    gw = authenticated(fake_gql)
+    fake_gql.on("BilbyJob", {"data": {"bilbyJob": private_job_node(7, "old")}})
+    fake_gql.on("UpdateBilbyJob", {"data": {"updateBilbyJob": {"result": "ok", "jobId": "x"}}})
+    job = gw.get_job_by_id(7)
+    job.set_name("new")
+    job.set_description("words")
+    job.set_event_id(None)
+    updates = [v for name, v, _ in fake_gql.calls if name == "UpdateBilbyJob"]
+    assert updates == [
+        {"jobId": job.job_id, "name": "new"},
+        {"jobId": job.job_id, "description": "words"},
+        {"jobId": job.job_id, "eventId": ""},
+    ]
+    assert (job.name, job.description, job.event_id) == ("new", "words", None)
+
+
+def test_upload_external_job_request(fake_gql: FakeGraphQL) -> None:
+    gw = authenticated(fake_gql)
+    fake_gql.on(
+        "UploadExternalBilbyJob",
+        {"data": {"uploadExternalBilbyJob": {"result": {"jobId": job_node(8)["id"]}}}},
+    )
+    fake_gql.on("BilbyJob", {"data": {"bilbyJob": private_job_node(8, "ext", job_type=2)}})
+    job = gw.upload_external_job("ext", "desc", True, "label = ext\n", "https://x.org/r")
+    assert fake_gql.calls[1][1] == {
+        "name": "ext",
+        "description": "desc",
+        "private": True,
+        "iniFile": "label = ext\n",
+        "resultUrl": "https://x.org/r",
+    }
+    assert job.is_external()
+
+
+def test_query_4xx_is_not_retried(fake_gql: FakeGraphQL) -> None:
+    fake_gql.on("AllEventIds", lambda _v, _r: httpx.Response(404))
+    with pytest.raises(TransportError) as info:
+        anonymous().get_all_event_ids()
+    assert info.value.status_code == 404
+    assert fake_gql.names() == ["AllEventIds"]
+
+
+def test_download_ids_are_retried_like_a_query(fake_gql: FakeGraphQL) -> None:
+    answers = [
+        httpx.Response(503),
+        httpx.Response(200, json={"data": {"generateFileDownloadIds": {"result": ["id-1"]}}}),
+    ]
+    fake_gql.on("GenerateFileDownloadIds", lambda _v, _r: answers.pop(0))
+    fake_gql.on("BilbyJob", {"data": {"bilbyJob": private_job_node(3, "n")}})
+    fake_gql.on(
+        "BilbyResultFiles",
+        {
+            "data": {
+                "bilbyResultFiles": {
+                    "jobType": 1,
+                    "files": [
+                        {"path": "a.ini", "isDir": False, "fileSize": "2", "downloadToken": "t"}
+                    ],
+                }
+            }
+        },
+    )
+    gw = anonymous()
+    job = gw.get_job_by_id(3)
+    items = gw._download_items(job.get_full_file_list())
+    assert items[0].url == "https://gwcloud.test/bilby/file_download/?fileId=id-1"
+    assert fake_gql.names().count("GenerateFileDownloadIds") == 2
+
+
+def test_schema_mismatch_is_transport_error(fake_gql: FakeGraphQL) -> None:
+    fake_gql.on("AllEventIds", {"data": {"allEventIds": [{"eventId": 5}]}})
+    with pytest.raises(TransportError, match="does not match the GraphQL schema"):
+        anonymous().get_all_event_ids()
+
+
+SESSION_ENDPOINT = "https://gwcloud.test/graphql"
+
+
+def test_2026_profile_sends_token_as_is(fake_gql: FakeGraphQL) -> None:
+    fake_gql.on("SessionUser", {"data": {"sessionUser": {"isAuthenticated": True}}})
+    fake_gql.on("AllEventIds", {"data": {"allEventIds": []}})
+    gw = GWCloud(SENTINEL_TOKEN, endpoint=SESSION_ENDPOINT)
+    assert gw.service == "2026" and gw.auth_endpoint is None
+    assert gw.file_download_url == "https://gwcloud.test/file_download/"
+    assert gw.job_file_download_url == "https://gwcloud.test/job/apiv1/file/"
+    gw.get_all_event_ids()
+    assert fake_gql.names() == ["SessionUser", "AllEventIds"]
+    for _, _, request in fake_gql.calls:
+        assert request.headers["authorization"] == SENTINEL_TOKEN
+        assert str(request.url) == SESSION_ENDPOINT
+
+
+def test_2026_public_service_uses_job_controller_for_normal_jobs() -> None:
+    gw = GWCloud(endpoint="https://gwcloud.org.au/graphql")
+    assert gw.service == "2026"
+    assert gw.job_file_download_url == "https://jobcontroller.adacs.org.au/job/apiv1/file/"
+    assert gw.file_download_url == "https://gwcloud.org.au/file_download/"
+    override = GWCloud(
+        endpoint="https://gwcloud.org.au/graphql", job_file_download_url="https://j.test/f/"
+    )
+    assert override.job_file_download_url == "https://j.test/f/"
+
+
+def test_2026_anonymous_sends_correlation_id(fake_gql: FakeGraphQL) -> None:
+    fake_gql.on("AllEventIds", {"data": {"allEventIds": []}})
+    GWCloud(endpoint=SESSION_ENDPOINT).get_all_event_ids()
+    request = fake_gql.calls[0][2]
+    assert "authorization" not in request.headers
+    public_id, session_id = request.headers["x-correlation-id"].split(" ")
+    assert public_id and session_id
+
+
+def test_2026_refused_session_token(fake_gql: FakeGraphQL) -> None:
+    fake_gql.on("SessionUser", {"data": {"sessionUser": {"isAuthenticated": False}}})
+    with pytest.raises(GWCloudAuthenticationError) as info:
+        GWCloud(SENTINEL_TOKEN, endpoint=SESSION_ENDPOINT)
+    assert SENTINEL_TOKEN not in str(info.value)
+
+
+def test_service_choice_is_explicit_or_detected() -> None:
+    assert GWCloud().service == "2023"
+    assert GWCloud(endpoint="https://h.test/bilby/graphql").service == "2023"
+    assert GWCloud(endpoint="https://h.test/graphql", service="2023").service == "2023"
+    assert GWCloud(endpoint="https://h.test/api", service="2026").service == "2026"
+    with pytest.raises(ValidationError, match="'2025'"):
+        GWCloud(service="2025")
+
+
+def test_hdf5_upload_refused_on_2023_before_any_request(
+    fake_gql: FakeGraphQL, tmp_path: Path
+) -> None:
+    gw = authenticated(fake_gql)
+    hdf5 = tmp_path / "r.hdf5"
+    hdf5.write_bytes(b"\x89HDF\r\n\x1a\n" + b"0" * 10)
+    ini = tmp_path / "r.ini"
+    ini.write_text("label = r\n")
+    with pytest.raises(GWCloudError, match="2026"):
+        gw.upload_hdf5_job("d", hdf5, ini)
+    assert fake_gql.names() == ["JwtToken"]
+
+
+def test_plain_http_token_needs_opt_in(
+    fake_gql: FakeGraphQL, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(ValidationError, match="plain http"):
+        GWCloud(SENTINEL_TOKEN, endpoint="http://remote.test/graphql")
+    assert fake_gql.calls == []
+    fake_gql.on("SessionUser", {"data": {"sessionUser": {"isAuthenticated": True}}})
+    with caplog.at_level("WARNING", logger="gwcloud_python"):
+        GWCloud(SENTINEL_TOKEN, endpoint="http://remote.test/graphql", allow_insecure_http=True)
+    assert "plain http" in caplog.text and SENTINEL_TOKEN not in caplog.text
