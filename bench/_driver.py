@@ -158,9 +158,14 @@ def timed(operation: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def case_idle(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-    """Import the library and do nothing else (the RSS baseline)."""
+    """Import the library and log in, nothing else (the RSS baseline of the memory case).
+
+    The current library imports its HTTP and model stack lazily, so a bare
+    ``import gwcloud_python`` would understate the baseline; logging in loads it.
+    """
     import gwcloud_python
 
+    make_client(params)
     return 0.0, {"version": str(getattr(gwcloud_python, "__version__", "?"))}
 
 

@@ -510,3 +510,38 @@ def test_empty_list_does_nothing(client: httpx.Client, sleeps: Sleeps, tmp_path:
     assert downloader(client, sleeps).fetch([]) == []
     assert downloader(client, sleeps).save([], tmp_path / "new") == []
     assert os.path.isdir(tmp_path / "new")
+
+
+def test_large_fetch_spools_and_resumes(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files over the spool threshold go through a temporary file, still byte-exact and resumable."""
+    monkeypatch.setattr(C, "MEMORY_SPOOL_THRESHOLD", 1000)
+    import tempfile
+
+    spooled: list[int] = []
+    real = tempfile.TemporaryFile
+
+    def counting(*args: object, **kwargs: object) -> object:
+        spooled.append(1)
+        return real(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", counting)
+    data = blob(5000, seed=7)
+    httpx_mock.add_response(url=url("big"), stream=DroppingStream(data[:1500]))
+    httpx_mock.add_response(url=url("big"), **vars_of(partial(data[1500:], 1500, len(data))))
+    small = blob(10, seed=8)
+    httpx_mock.add_response(url=url("small"), content=small)
+    items = [DownloadItem(url("big"), "big.bin", len(data)), DownloadItem(url("small"), "s", 10)]
+    assert downloader(client, sleeps, concurrency=1).fetch(items) == [data, small]
+    ranges = [r.headers.get("Range") for r in httpx_mock.get_requests()]
+    assert "bytes=1500-" in ranges
+    assert spooled == [1]
+
+
+def vars_of(response: httpx.Response) -> dict[str, object]:
+    return {
+        "status_code": response.status_code,
+        "content": response.content,
+        "headers": dict(response.headers),
+    }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 from pathlib import Path
+from typing import IO, cast
 
 import httpx
 import pytest
@@ -57,7 +59,7 @@ def _file_part(request: httpx.Request) -> bytes:
     parts = body.split(b"--" + boundary)
     files = [p for p in parts if b'filename="job.tar.gz"' in p]
     assert len(files) == 1
-    headers, _, content = files[0].partition(b"\r\n\r\n")
+    _headers, _, content = files[0].partition(b"\r\n\r\n")
     assert content.endswith(b"\r\n")
     return content[:-2]
 
@@ -73,7 +75,7 @@ def test_multipart_post_streams_the_exact_bytes(
         client.post(
             URL,
             data={"operations": "{}", "map": "{}"},
-            files={"0": ("job.tar.gz", reader, "application/gzip")},
+            files={"0": ("job.tar.gz", cast(IO[bytes], reader), "application/gzip")},
         )
 
     request = httpx_mock.get_request()
@@ -92,7 +94,7 @@ def test_multipart_post_streams_the_exact_bytes(
     # Streamed: never asked for the whole file, never more than 1 MiB per call.
     assert handle.sizes
     assert all(0 < size <= MIB for size in handle.sizes)
-    assert max(b - a for a, b in zip(dones, dones[1:], strict=False)) <= MIB
+    assert max(b - a for a, b in itertools.pairwise(dones)) <= MIB
     assert len(record.calls) > 5
     assert handle.closed
     assert capsys.readouterr().err == ""
@@ -104,7 +106,8 @@ def test_resending_rewinds_and_restarts_the_count(httpx_mock: HTTPXMock, payload
     total = payload.stat().st_size
     with open_for_upload(payload, progress=False, callback=record) as reader, httpx.Client() as c:
         for _ in range(2):
-            c.post(URL, files={"0": ("job.tar.gz", reader, "application/gzip")})
+            part = ("job.tar.gz", cast(IO[bytes], reader), "application/gzip")
+            c.post(URL, files={"0": part})
 
     requests = httpx_mock.get_requests()
     assert [_file_part(r) for r in requests] == [payload.read_bytes()] * 2

@@ -36,6 +36,7 @@ from ._graphql import Channel, guarded
 from ._ini import missing_supporting_files
 from ._job_base import JobRecord
 from ._profiles import ServiceProfile, resolve_profile
+from ._progress_io import ProgressReader, open_for_upload
 from ._transport import Transport
 from ._validation import (
     check_bool,
@@ -464,6 +465,15 @@ class ClientCore:
             "result_url": url,
             "description": job_description,
         }
+
+    def _open_upload(self, path: Path) -> ProgressReader:
+        """Open a file to stream in an upload, with the client's progress settings."""
+        return open_for_upload(
+            path,
+            progress=self._progress,
+            callback=self._progress_callback,
+            description=f"Uploading {path.name}",
+        )
 
     @staticmethod
     def _upload_checks(description: object, public: object) -> None:

@@ -36,6 +36,9 @@ RETRYABLE_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_DOWNLOAD_CONCURRENCY = 8
 DOWNLOAD_CHUNK_SIZE = 1024 * 1024
 PART_SUFFIX = ".part"
+#: In-memory downloads at least this large are spooled through a temporary file, so that
+#: building the returned ``bytes`` does not need a second full-size buffer.
+MEMORY_SPOOL_THRESHOLD = 16 * 1024 * 1024
 
 #: Connection pool shared by GraphQL calls and transfers.
 MAX_CONNECTIONS = 32

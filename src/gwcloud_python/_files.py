@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -482,12 +483,31 @@ class Downloader:
             run.close(success=success)
 
     def _fetch_one(self, item: DownloadItem, run: _Run) -> bytes:
+        if item.size >= C.MEMORY_SPOOL_THRESHOLD:
+            return self._fetch_spooled(item, run)
         sink = _MemorySink(item.size)
         try:
             self._download(item, sink, run)
             data = bytes(sink.buffer)
         finally:
             sink.release()
+        return data
+
+    def _fetch_spooled(self, item: DownloadItem, run: _Run) -> bytes:
+        # A large file goes through an anonymous temporary file and is read back with one
+        # allocation of its exact size, so peak memory is the returned bytes, not twice them.
+        with tempfile.TemporaryFile(buffering=0) as raw:
+            with open(raw.fileno(), "wb", buffering=C.DOWNLOAD_CHUNK_SIZE, closefd=False) as out:
+                self._download(item, _FileSink(out, item.size), run)
+            raw.seek(0)
+            data = raw.read(item.size)
+            while len(data) < item.size:  # reads over 2 GiB come back in pieces
+                more = raw.read(item.size - len(data))
+                if not more:
+                    raise DownloadError(
+                        f"could not read back {item.path!r}", url=_strip_query(item.url)
+                    )
+                data += more
         return data
 
     def _save_one(self, item: DownloadItem, final: Path, run: _Run) -> Path:

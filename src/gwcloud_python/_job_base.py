@@ -12,6 +12,17 @@ from .helpers import JobStatus, JobType
 __all__ = ["JobRecord", "check_description", "check_filter", "check_job_name"]
 
 _J = TypeVar("_J", bound="JobRecord")
+#: Fields of the generated job models kept in ``BilbyJob.other`` (when the model has them).
+_OTHER_FIELDS = (
+    "private",
+    "is_ligo_job",
+    "job_type",
+    "cluster",
+    "creation_time",
+    "last_updated",
+    "job_controller_id",
+    "timestamp",
+)
 
 
 class _StatusFields(Protocol):
@@ -93,18 +104,10 @@ class JobRecord:
         other: dict[str, Any] = {
             "labels": [label.name for label in (node.labels or []) if label is not None],
         }
-        for field in (
-            "private",
-            "is_ligo_job",
-            "job_type",
-            "cluster",
-            "creation_time",
-            "last_updated",
-            "job_controller_id",
-            "timestamp",
-        ):
-            if hasattr(node, field):
-                other[field] = getattr(node, field)
+        values = vars(node)  # a pydantic model's fields; avoids slow failing getattr calls
+        for field in _OTHER_FIELDS:
+            if field in values:
+                other[field] = values[field]
         return cls(
             client,
             job_id=str(node.id),

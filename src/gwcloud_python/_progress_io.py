@@ -65,6 +65,12 @@ class ProgressReader(io.RawIOBase):
     close_handle : bool, optional
         Close ``handle`` when the reader is closed (default True).
 
+    Notes
+    -----
+    It is an :class:`io.RawIOBase`, not a ``typing.IO``: where a static type
+    checker expects ``IO[bytes]`` (httpx ``files=``, the generated clients'
+    ``Upload``), pass ``typing.cast(IO[bytes], reader)``.
+
     Attributes
     ----------
     total : int
@@ -203,7 +209,7 @@ class ProgressReader(io.RawIOBase):
 
     def readall(self) -> bytes:
         """Read to the end of the file in 1 MiB pieces, counting each one."""
-        pieces = []
+        pieces: list[bytes] = []
         while True:
             piece = self.read(1024 * 1024)
             if not piece:
@@ -289,9 +295,7 @@ def open_for_upload(
     """
     handle = open(path, "rb")  # noqa: SIM115 - owned and closed by the reader
     try:
-        return ProgressReader(
-            handle, callback=callback, progress=progress, description=description
-        )
+        return ProgressReader(handle, callback=callback, progress=progress, description=description)
     except BaseException:
         handle.close()
         raise

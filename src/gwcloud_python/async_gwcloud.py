@@ -332,7 +332,7 @@ class AsyncGWCloud(ClientCore):
                         fileToken=token,
                         supportingFile=Upload(
                             local.name,
-                            stack.enter_context(open(local, "rb")),
+                            stack.enter_context(self._open_upload(local)),
                             "application/octet-stream",
                         ),
                     )
@@ -386,7 +386,7 @@ class AsyncGWCloud(ClientCore):
 
     async def _upload_archive(self, description: str, archive: Path, public: bool) -> AsyncBilbyJob:
         token = await self._upload_token()
-        with open(archive, "rb") as handle:
+        with self._open_upload(archive) as handle:
             created = (
                 await self._bilby.upload_bilby_job(
                     upload_token=token,
@@ -403,7 +403,7 @@ class AsyncGWCloud(ClientCore):
         """Upload an HDF5 result and its ini (2026 only; see :meth:`GWCloud.upload_hdf5_job`)."""
         hdf5, ini = self._hdf5_request(description, hdf5_file, ini_file, public)
         token = await self._upload_token()
-        with open(hdf5, "rb") as hdf5_handle, open(ini, "rb") as ini_handle:
+        with self._open_upload(hdf5) as hdf5_handle, self._open_upload(ini) as ini_handle:
             created = (
                 await self._bilby2026.upload_hdf_5_bilby_job(
                     upload_token=token,

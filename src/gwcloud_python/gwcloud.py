@@ -489,7 +489,7 @@ class GWCloud(ClientCore):
                         fileToken=token,
                         supportingFile=Upload(
                             local.name,
-                            stack.enter_context(open(local, "rb")),
+                            stack.enter_context(self._open_upload(local)),
                             "application/octet-stream",
                         ),
                     )
@@ -589,7 +589,7 @@ class GWCloud(ClientCore):
 
     def _upload_archive(self, description: str, archive: Path, public: bool) -> BilbyJob:
         token = self._upload_token()
-        with open(archive, "rb") as handle:
+        with self._open_upload(archive) as handle:
             created = self._bilby.upload_bilby_job(
                 upload_token=token,
                 private=not public,
@@ -633,7 +633,7 @@ class GWCloud(ClientCore):
         """
         hdf5, ini = self._hdf5_request(description, hdf5_file, ini_file, public)
         token = self._upload_token()
-        with open(hdf5, "rb") as hdf5_handle, open(ini, "rb") as ini_handle:
+        with self._open_upload(hdf5) as hdf5_handle, self._open_upload(ini) as ini_handle:
             created = self._bilby2026.upload_hdf_5_bilby_job(
                 upload_token=token,
                 private=not public,

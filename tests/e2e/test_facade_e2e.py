@@ -353,3 +353,24 @@ def test_upload_hdf5_job_checks_files_first(
     with pytest.raises(ValidationError, match=r"missing\.ini"):
         gw.upload_hdf5_job("d", make_hdf5(tmp_path / "y.hdf5"), tmp_path / "missing.ini")
     assert server.requests() == []
+
+
+def test_progress_callback_and_no_bars(
+    connect: Any, server: LocalServer, demo: dict[str, Any], tmp_path: Path, capsys: Any
+) -> None:
+    seen: list[tuple[int, int]] = []
+    gw = connect("demo", progress_callback=lambda done, total: seen.append((done, total)))
+    job_dir = make_job_dir(tmp_path, "progress")
+    archive = tmp_path / "progress.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(job_dir, arcname=".")
+    gw.upload_job_archive("with progress", archive)
+    size = archive.stat().st_size
+    assert seen and seen[-1] == (size, size)
+    seen.clear()
+    job = gw.get_job_by_id(demo["jobs"]["GW150914"])
+    files = job.get_default_file_list()
+    job.save_default_files(tmp_path / "out")
+    assert seen[-1] == (files.get_total_bytes(), files.get_total_bytes())
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gwcloud_python import BilbyJob, FileReferenceList, GWCloud
+from gwcloud_python import BilbyJob, FileReferenceList, GWCloud, _transport
 from gwcloud_python import _constants as C
 from gwcloud_python.server import LocalServer
 
@@ -63,10 +64,10 @@ class Recorder:
         """The operation succeeded and every byte matched the server's copy."""
         self._outcome.result = BYTE_EXACT
 
-    def typed_error(self, err: BaseException) -> None:
-        """The operation failed with the library's typed error ``err``."""
+    def typed_error(self, err: BaseException | str) -> None:
+        """The operation failed with the library's typed error ``err`` (or one so described)."""
         self._outcome.result = TYPED_ERROR
-        self._outcome.error = type(err).__name__
+        self._outcome.error = err if isinstance(err, str) else type(err).__name__
 
     def nothing_lost(self) -> None:
         """The case's safety invariant (no partial file, no repeat, no leak...) was checked."""
@@ -223,6 +224,14 @@ def shared_http() -> Iterator[httpx.Client]:
     client.close()
 
 
+@pytest.fixture(scope="session")
+def mock_http() -> Iterator[httpx.Client]:
+    """A pooled client for tests over pytest-httpx (which mocks every transport)."""
+    client = httpx.Client()
+    yield client
+    client.close()
+
+
 class Catalog:
     """The demo jobs and their file lists, fetched once per session."""
 
@@ -270,10 +279,27 @@ def catalog(server: ReliabilityServer, demo: dict[str, Any], shared_http: httpx.
     return Catalog(server, demo, shared_http)
 
 
+class _RecordingTime:
+    """Stands in for the ``time`` module inside ``gwcloud_python._transport``.
+
+    Every :class:`Transport` made while it is installed, including the one a
+    constructor uses for the token exchange, then records its backoff instead
+    of sleeping.
+    """
+
+    def __init__(self, record: Callable[[float], None]) -> None:
+        self.sleep = record
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 @pytest.fixture
-def sleeps() -> list[float]:
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every backoff delay the clients of this test asked for (nothing really sleeps)."""
-    return []
+    recorded: list[float] = []
+    monkeypatch.setattr(_transport, "time", _RecordingTime(recorded.append))
+    return recorded
 
 
 @pytest.fixture
