@@ -39,12 +39,12 @@ schema: install
 	$(PY) tools/schema_refresh.py "$(SOURCE)" --name $(NAME)
 
 lint: install
-	$(BIN)/ruff check src tests tools examples
-	$(BIN)/ruff format --check src tests tools examples
+	$(BIN)/ruff check src tests tools examples bench
+	$(BIN)/ruff format --check src tests tools examples bench
 
 format: install
-	$(BIN)/ruff check --fix src tests tools examples
-	$(BIN)/ruff format src tests tools examples
+	$(BIN)/ruff check --fix src tests tools examples bench
+	$(BIN)/ruff format src tests tools examples bench
 
 typecheck: install
 	$(BIN)/mypy --strict src/gwcloud_python

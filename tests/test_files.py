@@ -515,7 +515,7 @@ def test_empty_list_does_nothing(client: httpx.Client, sleeps: Sleeps, tmp_path:
 def test_large_fetch_spools_and_resumes(
     httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Files over the spool threshold go through a temporary file, still byte-exact and resumable."""
+    """Files over the spool threshold go through a temporary file, byte-exact and resumable."""
     monkeypatch.setattr(C, "MEMORY_SPOOL_THRESHOLD", 1000)
     import tempfile
 

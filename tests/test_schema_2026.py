@@ -1,4 +1,4 @@
-"""The 2026 service through the regeneration path: the report, and operations valid on both schemas."""
+"""The 2026 service through the regeneration path: the report, and operations valid on both."""
 
 from __future__ import annotations
 
