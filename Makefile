@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 CODEGEN_CONFIGS := codegen/auth.toml codegen/bilby.toml codegen/bilby_async.toml codegen/bilby2026.toml codegen/bilby2026_async.toml
 
-.PHONY: install generate check-generated schema lint format typecheck typecheck-downstream test unit demo bench docs clean
+.PHONY: install generate check-generated schema lint format typecheck test unit demo bench docs reliability-report clean
 
 # A venv with the project (editable) and its dev/test tools; rebuilt when pyproject changes.
 $(VENV)/.installed: pyproject.toml
@@ -60,6 +60,10 @@ demo: install
 
 bench: install
 	$(PY) bench/run.py
+
+# Run the reliability suite and regenerate docs/reliability.md from its results.
+reliability-report: install
+	$(PY) tools/reliability_report.py
 
 # The documentation site; warnings are errors.
 docs: install

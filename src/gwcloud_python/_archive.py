@@ -249,7 +249,13 @@ def _scan(root: Path) -> list[_Entry]:
                 unreadable.append(str(path))
                 continue
             if stat.S_ISLNK(info.st_mode):
-                target = path.resolve()
+                try:
+                    target = path.resolve()
+                    if target.is_symlink():  # Python 3.13+ leaves a loop unresolved
+                        raise RuntimeError("symlink loop")
+                except (RuntimeError, OSError):
+                    outside.append(f"{str(path)!r} (a symlink loop)")
+                    continue
                 if not _inside(target, root):
                     outside.append(f"{str(path)!r} -> {os.readlink(path)!r}")
                     continue

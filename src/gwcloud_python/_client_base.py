@@ -28,10 +28,11 @@ from ._errors import (
     ExternalFileDownloadException,
     GraphQLError,
     GWCloudError,
+    OperationOutcomeUnknown,
     ValidationError,
     register_secret,
 )
-from ._files import DownloadItem, ProgressCallback, resolve_target
+from ._files import DownloadItem, ProgressCallback, resolve_targets
 from ._graphql import Channel, guarded
 from ._ini import missing_supporting_files
 from ._job_base import JobRecord
@@ -45,6 +46,7 @@ from ._validation import (
     check_number,
     check_readable_file,
     check_text,
+    check_timeout,
     check_trigger_id,
     to_cluster,
     to_time_range,
@@ -145,6 +147,7 @@ class ClientCore:
         endpoint: str,
         *,
         service: str | None,
+        timeout: object,
         max_retries: int,
         download_concurrency: int,
         progress: bool | None,
@@ -154,7 +157,9 @@ class ClientCore:
         job_file_download_url: str | None,
     ) -> None:
         install_log_redaction()
-        check_text(token, "token")
+        if not isinstance(token, str):
+            # Never echo the value: it may be a real token of the wrong type.
+            raise ValidationError(f"token must be a string, got a {type(token).__name__}")
         token = token or os.environ.get(C.ENV_TOKEN, "")
         auth_given = auth_endpoint != C.DEFAULT_AUTH_ENDPOINT
         if not auth_given:
@@ -169,6 +174,9 @@ class ClientCore:
             )
         check_number(download_concurrency, "download_concurrency")
         check_bool(progress, "progress", optional=True)
+        check_timeout(timeout)
+        if progress_callback is not None and not callable(progress_callback):
+            raise ValidationError(f"progress_callback must be callable, got {progress_callback!r}")
         self.profile = resolve_profile(
             endpoint=endpoint,
             auth_endpoint=auth_endpoint,
@@ -384,8 +392,7 @@ class ClientCore:
         if root.exists() and not root.is_dir():
             raise ValidationError(f"root_path {str(root)!r} exists and is not a directory")
         if isinstance(file_references, (list, tuple)):
-            for ref in file_references:
-                resolve_target(root, _as_reference(ref).path.as_posix())
+            resolve_targets(root, [_as_reference(ref).path.as_posix() for ref in file_references])
         return root
 
     # -- submitting and uploading -----------------------------------------------------------
@@ -548,6 +555,18 @@ class ClientCore:
         if node is None:
             raise GWCloudError(f"event ID {event_id!r} does not exist or is not visible")
         return EventID._from_gql(node)
+
+    @staticmethod
+    def _half_submitted(job_id: str, err: GWCloudError) -> OperationOutcomeUnknown:
+        """The error for a job that was created but whose supporting files did not all arrive."""
+        error = OperationOutcomeUnknown(
+            f"job {job_id!r} was created, but uploading its supporting files failed ({err}); "
+            f"the server may hold some of them. Check the job with get_job_by_id({job_id!r}) "
+            "before submitting again.",
+            operation_name="UploadSupportingFiles",
+        )
+        error.job_id = job_id
+        return error
 
     @staticmethod
     def _created_job_id(created: Any, what: str) -> str:

@@ -181,6 +181,8 @@ class OperationOutcomeUnknown(TransportError, GraphQLError):
         self.errors = []
         self.data = None
         self.operation_name = operation_name
+        #: ID of a job known to exist already (a submission whose later step failed), or None.
+        self.job_id: str | None = None
         self.url = url
         self.status_code = status_code
         GWCloudError.__init__(self, message)

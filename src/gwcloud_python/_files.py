@@ -43,7 +43,13 @@ from . import _constants as C
 from ._errors import DownloadError, ValidationError
 from ._transport import _strip_query, backoff_delay
 
-__all__ = ["DownloadItem", "Downloader", "ProgressCallback", "resolve_target"]
+__all__ = [
+    "DownloadItem",
+    "Downloader",
+    "ProgressCallback",
+    "resolve_target",
+    "resolve_targets",
+]
 
 logger = logging.getLogger("gwcloud_python")
 
@@ -113,8 +119,15 @@ def resolve_target(root: Path, relative: str) -> Path:
         raise ValidationError(f"refusing file path {relative!r}: contains a '..' component")
     if not parts:
         raise ValidationError(f"refusing file path {relative!r}: names no file")
-    base = root.resolve()
-    target = base.joinpath(*parts).resolve()
+    try:
+        base = root.resolve()
+        target = base.joinpath(*parts).resolve(strict=False)
+        if target.is_symlink():  # Python 3.13+ leaves a symlink loop unresolved
+            raise RuntimeError("symlink loop")
+    except (RuntimeError, OSError) as err:
+        raise ValidationError(
+            f"refusing file path {relative!r}: it cannot be resolved under {str(root)!r} ({err})"
+        ) from None
     if target == base or base not in target.parents:
         raise ValidationError(
             f"refusing file path {relative!r}: it resolves to {str(target)!r}, "
@@ -422,8 +435,7 @@ class Downloader:
         root = Path(root_path)
         if root.exists() and not root.is_dir():
             raise ValidationError(f"output path {str(root)!r} exists and is not a directory")
-        targets = [resolve_target(root, item.path) for item in items]
-        _check_unique(items, targets)
+        targets = resolve_targets(root, [item.path for item in items])
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -683,17 +695,27 @@ def _check_sizes(items: list[DownloadItem]) -> None:
             raise ValidationError(f"file {item.path!r} has a negative size ({item.size})")
 
 
-def _check_unique(items: list[DownloadItem], targets: list[Path]) -> None:
+def resolve_targets(root: Path, paths: Sequence[str]) -> list[Path]:
+    """Resolve every path under ``root`` (see :func:`resolve_target`) and check they differ.
+
+    Raises
+    ------
+    ValidationError
+        A path is unsafe, two paths name the same file, or one names another's
+        ``.part`` file.
+    """
+    targets = [resolve_target(root, path) for path in paths]
     finals: dict[Path, str] = {}
-    for item, target in zip(items, targets, strict=True):
+    for path, target in zip(paths, targets, strict=True):
         if target in finals:
             raise ValidationError(
-                f"file paths {finals[target]!r} and {item.path!r} name the same target"
+                f"file paths {finals[target]!r} and {path!r} name the same target"
             )
-        finals[target] = item.path
-    for item, target in zip(items, targets, strict=True):
+        finals[target] = path
+    for path, target in zip(paths, targets, strict=True):
         part = target.with_name(target.name + C.PART_SUFFIX)
         if part in finals:
             raise ValidationError(
-                f"file path {finals[part]!r} clashes with the temporary file of {item.path!r}"
+                f"file path {finals[part]!r} clashes with the temporary file of {path!r}"
             )
+    return targets

@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from ._errors import ValidationError
 from .helpers import Cluster, TimeRange
 
@@ -21,6 +23,7 @@ __all__ = [
     "check_number",
     "check_readable_file",
     "check_text",
+    "check_timeout",
     "check_trigger_id",
     "to_cluster",
     "to_global_job_id",
@@ -89,6 +92,21 @@ def check_bool(value: object, name: str, *, optional: bool = False) -> bool | No
     if not isinstance(value, bool):
         raise ValidationError(f"{name} must be True or False, got {value!r}")
     return value
+
+
+def check_timeout(timeout: object) -> None:
+    """Accept an :class:`httpx.Timeout`, None, or a finite non-negative number of seconds."""
+    if timeout is None or isinstance(timeout, httpx.Timeout):
+        return
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout < 0
+    ):
+        raise ValidationError(
+            f"timeout must be a non-negative number of seconds or an httpx.Timeout, got {timeout!r}"
+        )
 
 
 def to_time_range(value: object) -> TimeRange:

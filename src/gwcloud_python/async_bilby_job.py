@@ -81,6 +81,7 @@ class AsyncBilbyJob(JobRecord):
         return await self.client.get_files_by_reference(await self._filtered(file_filter))
 
     async def _save(self, file_filter: FileFilter, root_path: PathLike) -> list[Path]:
+        self.client._check_root([], root_path)
         refs = await self._filtered(file_filter)
         return await self.client.save_files_by_reference(refs, root_path)
 

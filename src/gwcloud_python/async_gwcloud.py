@@ -28,7 +28,7 @@ from ._errors import GWCloudError, register_secret
 from ._files import Downloader, DownloadItem, ProgressCallback
 from ._graphql import AsyncChannel, guarded
 from ._transport import AsyncTransport, Transport
-from ._validation import check_number, to_global_job_id
+from ._validation import check_event_id, check_number, to_global_job_id
 from .async_bilby_job import AsyncBilbyJob
 from .event_id import EventID
 from .file_reference import FileReference, FileReferenceList
@@ -88,6 +88,7 @@ class AsyncGWCloud(ClientCore):
             auth_endpoint,
             endpoint,
             service=service,
+            timeout=timeout,
             max_retries=max_retries,
             download_concurrency=download_concurrency,
             progress=progress,
@@ -324,21 +325,24 @@ class AsyncGWCloud(ClientCore):
         ).new_bilby_job_from_ini_string
         job_id = self._created_job_id(created, "new job")
         assert created is not None and created.result is not None
-        wanted = self._supporting_paths(created.result.supporting_files or [], request.base_dir)
-        if wanted:
-            with ExitStack() as stack:
-                uploads = [
-                    SupportingFileUploadInput(
-                        fileToken=token,
-                        supportingFile=Upload(
-                            local.name,
-                            stack.enter_context(self._open_upload(local)),
-                            "application/octet-stream",
-                        ),
-                    )
-                    for local, token in wanted
-                ]
-                await self._bilby.upload_supporting_files(supporting_files=list(uploads))
+        try:
+            wanted = self._supporting_paths(created.result.supporting_files or [], request.base_dir)
+            if wanted:
+                with ExitStack() as stack:
+                    uploads = [
+                        SupportingFileUploadInput(
+                            fileToken=token,
+                            supportingFile=Upload(
+                                local.name,
+                                stack.enter_context(self._open_upload(local)),
+                                "application/octet-stream",
+                            ),
+                        )
+                        for local, token in wanted
+                    ]
+                    await self._bilby.upload_supporting_files(supporting_files=list(uploads))
+        except GWCloudError as err:
+            raise self._half_submitted(job_id, err) from err
         return await self.get_job_by_id(job_id)
 
     async def upload_external_job(
@@ -447,14 +451,14 @@ class AsyncGWCloud(ClientCore):
 
     async def delete_event_id(self, event_id: str) -> None:
         """Delete an event ID (event administrators only)."""
-        self._event_value(event_id)
+        check_event_id(event_id)
         self._require_token("delete_event_id")
         await self.authenticate()
         await self._bilby.delete_event_id(event_id=event_id)
 
     async def get_event_id(self, event_id: str) -> EventID:
         """Fetch one event ID."""
-        self._event_value(event_id)
+        check_event_id(event_id)
         await self.authenticate()
         return self._event(event_id, (await self._bilby.event_id(event_id=event_id)).event_id)
 

@@ -134,6 +134,7 @@ class BilbyJob(JobRecord):
         return self.client.get_files_by_reference(self._filtered(file_filter))
 
     def _save(self, file_filter: FileFilter, root_path: PathLike) -> list[Path]:
+        self.client._check_root([], root_path)
         return self.client.save_files_by_reference(self._filtered(file_filter), root_path)
 
     def get_default_file_list(self) -> FileReferenceList:

@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import httpx
 from gwcloud_bilby2026_client import Bilby2026Client
@@ -15,12 +14,12 @@ from gwcloud_bilby_client import BilbyClient, SupportingFileUploadInput, Upload
 
 from . import _constants as C
 from ._archive import check_job_archive, check_job_directory, job_directory_archive
-from ._client_base import PAGE_SIZE, ClientCore
+from ._client_base import PAGE_SIZE, ClientCore, SubmitRequest
 from ._errors import GWCloudError, register_secret
 from ._files import Downloader, DownloadItem, ProgressCallback
 from ._graphql import Channel, guarded
 from ._transport import Transport
-from ._validation import check_number, to_global_job_id
+from ._validation import check_event_id, check_number, to_global_job_id
 from .bilby_job import BilbyJob
 from .event_id import EventID
 from .file_reference import FileReference, FileReferenceList
@@ -105,6 +104,7 @@ class GWCloud(ClientCore):
             auth_endpoint,
             endpoint,
             service=service,
+            timeout=timeout,
             max_retries=max_retries,
             download_concurrency=download_concurrency,
             progress=progress,
@@ -471,7 +471,7 @@ class GWCloud(ClientCore):
         request = self._submit_request(job_name, job_description, private, text, cluster, base_dir)
         return self._submit(request)
 
-    def _submit(self, request: Any) -> BilbyJob:
+    def _submit(self, request: SubmitRequest) -> BilbyJob:
         created = self._bilby.new_bilby_job_from_ini_string(
             name=request.name,
             private=request.private,
@@ -481,21 +481,24 @@ class GWCloud(ClientCore):
         ).new_bilby_job_from_ini_string
         job_id = self._created_job_id(created, "new job")
         assert created is not None and created.result is not None
-        wanted = self._supporting_paths(created.result.supporting_files or [], request.base_dir)
-        if wanted:
-            with ExitStack() as stack:
-                uploads = [
-                    SupportingFileUploadInput(
-                        fileToken=token,
-                        supportingFile=Upload(
-                            local.name,
-                            stack.enter_context(self._open_upload(local)),
-                            "application/octet-stream",
-                        ),
-                    )
-                    for local, token in wanted
-                ]
-                self._bilby.upload_supporting_files(supporting_files=list(uploads))
+        try:
+            wanted = self._supporting_paths(created.result.supporting_files or [], request.base_dir)
+            if wanted:
+                with ExitStack() as stack:
+                    uploads = [
+                        SupportingFileUploadInput(
+                            fileToken=token,
+                            supportingFile=Upload(
+                                local.name,
+                                stack.enter_context(self._open_upload(local)),
+                                "application/octet-stream",
+                            ),
+                        )
+                        for local, token in wanted
+                    ]
+                    self._bilby.upload_supporting_files(supporting_files=list(uploads))
+        except GWCloudError as err:
+            raise self._half_submitted(job_id, err) from err
         return self.get_job_by_id(job_id)
 
     def upload_external_job(
@@ -705,7 +708,7 @@ class GWCloud(ClientCore):
 
     def delete_event_id(self, event_id: str) -> None:
         """Delete an event ID (event administrators only)."""
-        self._event_value(event_id)
+        check_event_id(event_id)
         self._require_token("delete_event_id")
         self._bilby.delete_event_id(event_id=event_id)
 
@@ -720,7 +723,7 @@ class GWCloud(ClientCore):
             No such event, or not visible to this client (a
             :class:`GraphQLError` when the server reports it as an error).
         """
-        self._event_value(event_id)
+        check_event_id(event_id)
         return self._event(event_id, self._bilby.event_id(event_id=event_id).event_id)
 
     def get_all_event_ids(self) -> list[EventID]:

@@ -112,22 +112,6 @@ def _filter(files: list[FileReference]) -> list[FileReference]:
     return files
 
 
-NOT_VALIDATED_AT_CONSTRUCTION = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: GWCloud/AsyncGWCloud do not check timeout or progress_callback; a bad value "
-    "fails later, after requests, as a raw ValueError/TypeError",
-)
-NONE_EVENT_ID = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: get_event_id(None) and delete_event_id(None) pass the check meant for "
-    "set_event_id(None) and send EventId/DeleteEventId with a null event ID",
-)
-SAVE_LISTS_FIRST = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: BilbyJob.save_*_files(root_path) lists the job's files (BilbyResultFiles) "
-    "before checking root_path",
-)
-
 CASES: dict[str, Any] = {
     # -- event IDs ---------------------------------------------------------------------
     "event-id-short-digits": Case(
@@ -143,10 +127,10 @@ CASES: dict[str, Any] = {
     ),
     "event-id-empty": Case("event IDs", lambda c: c.gw.delete_event_id(""), ""),
     "event-id-none": pytest.param(
-        Case("event IDs", lambda c: c.gw.get_event_id(None), None), marks=NONE_EVENT_ID
+        Case("event IDs", lambda c: c.gw.get_event_id(None), None),
     ),
     "event-id-none-delete": pytest.param(
-        Case("event IDs", lambda c: c.gw.delete_event_id(None), None), marks=NONE_EVENT_ID
+        Case("event IDs", lambda c: c.gw.delete_event_id(None), None),
     ),
     "event-id-int": Case("event IDs", lambda c: c.gw.create_event_id(123, GPS), 123),
     "event-id-on-job": Case(
@@ -346,7 +330,6 @@ CASES: dict[str, Any] = {
     ),
     "root-path-is-file-job-method": pytest.param(
         Case("root_path", lambda c: c.job.save_default_files(c.paths["a_file"]), At("a_file")),
-        marks=SAVE_LISTS_FIRST,
     ),
     # -- URLs and names ----------------------------------------------------------------
     "external-url-ftp": Case(
@@ -455,15 +438,12 @@ CASES: dict[str, Any] = {
     "ctor-progress-not-bool": Case("client options", lambda c: _client_with(progress="yes"), "yes"),
     "ctor-timeout-negative": pytest.param(
         Case("client options", lambda c: _client_with(timeout=-1), -1),
-        marks=NOT_VALIDATED_AT_CONSTRUCTION,
     ),
     "ctor-timeout-string": pytest.param(
         Case("client options", lambda c: _client_with(timeout="10"), "10"),
-        marks=NOT_VALIDATED_AT_CONSTRUCTION,
     ),
     "ctor-progress-callback-not-callable": pytest.param(
         Case("client options", lambda c: _client_with(progress_callback="tqdm"), "tqdm"),
-        marks=NOT_VALIDATED_AT_CONSTRUCTION,
     ),
     # -- the async client (same checks, shared code) -------------------------------------
     "async-job-id-word": Case(
@@ -471,7 +451,6 @@ CASES: dict[str, Any] = {
     ),
     "async-event-id-none-delete": pytest.param(
         Case("async client", None, None, acall=lambda a, c: a.delete_event_id(None)),
-        marks=NONE_EVENT_ID,
     ),
     "async-gps-nan": Case(
         "async client",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,6 +99,47 @@ def test_connection_dropped_mid_file_resumes_with_range(
     assert len(statuses) == len(refs) + 1 and statuses.count(206) == 1, statuses
     assert len(sleeps) == 1
     assert_nothing_partial(tmp_path / "out", want if mode == "save" else {})
+    rel.byte_exact()
+    rel.nothing_lost()
+
+
+BIG = 17 * 1024 * 1024  # above the size from which in-memory downloads are spooled to disk
+
+
+@pytest.fixture(scope="module")
+def big_file(server: LocalServer, shared_http: Any) -> tuple[FileReferenceList, bytes]:
+    """A 17 MiB generated file on the server, its reference and its bytes."""
+    job_id = server.seed_scale(1, 1, BIG)["first_job_id"]
+    gw = GWCloud(
+        endpoint=server.endpoint,
+        auth_endpoint=server.auth_endpoint,
+        http_client=shared_http,
+        progress=False,
+    )
+    refs = gw.get_job_by_id(job_id).get_full_file_list()
+    assert len(refs) == 1 and refs[0].file_size == BIG
+    return refs, server.file_bytes(job_id, refs[0].path.as_posix())
+
+
+@pytest.mark.parametrize("mode", ["fetch", "save"])
+def test_large_file_dropped_mid_file_resumes(
+    rel: Recorder,
+    connect: Connect,
+    server: LocalServer,
+    big_file: tuple[FileReferenceList, bytes],
+    sleeps: list[float],
+    tmp_path: Path,
+    mode: str,
+) -> None:
+    rel.classify(FAULTS, "connection dropped mid-file", INV_FILES)
+    refs, data = big_file
+    gw = connect("demo")
+    server.reset_requests()
+    server.set_fault("drop", match=NORMAL, after_bytes=6 * 1024 * 1024)
+    got = _download(gw, refs, mode, tmp_path / "out")
+    assert got == {refs[0].path.as_posix(): data}
+    assert [r["status"] for r in gets(server, NORMAL, expect=2)] == [200, 206]
+    assert_nothing_partial(tmp_path / "out", got if mode == "save" else {})
     rel.byte_exact()
     rel.nothing_lost()
 
@@ -294,7 +335,22 @@ def test_server_errors_beyond_retry_limit_on_query(
 # -- stalls ----------------------------------------------------------------------------------
 
 STALL_TIMEOUT = 0.4
-STALL_SECONDS = 1.0
+STALL_SECONDS = 0.9
+
+
+@pytest.fixture
+def drain_stalls(server: LocalServer) -> Iterator[Callable[[], None]]:
+    """Call it when a stall is injected; the test then waits out the stalled requests.
+
+    The server finishes (and logs) a stalled request after the client gave up;
+    letting that happen inside this test keeps it out of the next test's log.
+    Every stalled request began at least ``STALL_TIMEOUT`` before the client gave
+    up, so it is done ``STALL_SECONDS - STALL_TIMEOUT`` (plus a margin) later.
+    """
+    armed: list[bool] = []
+    yield lambda: armed.append(True)
+    if armed:
+        time.sleep(STALL_SECONDS - STALL_TIMEOUT + 0.3)
 
 
 @pytest.mark.parametrize("where", ["query", "fetch", "save", "auth"])
@@ -304,12 +360,14 @@ def test_stall_beyond_timeout(
     catalog: Catalog,
     server: LocalServer,
     demo: dict[str, Any],
+    drain_stalls: Callable[[], None],
     tmp_path: Path,
     where: str,
 ) -> None:
     rel.classify(FAULTS, "response stalled beyond the timeout", INV_FILES)
     if where == "auth":
         server.set_fault("delay", match="JwtToken", seconds=STALL_SECONDS, times=0)
+        drain_stalls()
         with pytest.raises(TransportError) as info:
             connect("demo", timeout=STALL_TIMEOUT, max_retries=0)
         assert "timed out" in str(info.value)
@@ -323,12 +381,14 @@ def test_stall_beyond_timeout(
     started = time.monotonic()
     if where == "query":
         server.set_fault("delay", match="PublicBilbyJobs", seconds=STALL_SECONDS, times=0)
+        drain_stalls()
         with pytest.raises(TransportError) as info:
             gw.get_public_job_list(number=2)
         assert not isinstance(info.value, DownloadError)
     else:
         refs = catalog.refs("GW150914", larger_than=4000)
         server.set_fault("delay", match=NORMAL, seconds=STALL_SECONDS, times=0)
+        drain_stalls()
         with pytest.raises(DownloadError) as info:
             _download(gw, refs, where, tmp_path / "out")
         assert_nothing_partial(tmp_path / "out", {})

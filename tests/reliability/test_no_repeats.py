@@ -336,11 +336,6 @@ def test_rate_limited_mutation_is_not_repeated(
     rel.nothing_lost()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: when UploadSupportingFiles fails after NewBilbyJobFromIniString created the "
-    "job, OperationOutcomeUnknown does not name the new job, so the user cannot check it",
-)
 def test_supporting_file_failure_names_the_created_job(
     rel: Recorder,
     connect: Callable[..., GWCloud],

@@ -171,21 +171,15 @@ def _plant(kind: str, root: Path, outside: Path) -> str:
     raise AssertionError(kind)
 
 
-SYMLINK_LOOP_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="BUG: _files.resolve_target lets RuntimeError('Symlink loop ...') from Path.resolve() "
-    "escape (Python < 3.13) instead of raising ValidationError naming the path",
-)
-
-
 @pytest.mark.parametrize(
     "kind",
     [
         "symlinked-subdirectory",
         "final-name-is-symlink",
         "symlink-to-parent",
-        pytest.param("symlink-loop", marks=SYMLINK_LOOP_BUG),
+        pytest.param(
+            "symlink-loop",
+        ),
     ],
 )
 def test_symlinks_under_root_are_not_followed_out(
@@ -258,6 +252,24 @@ def test_two_names_for_one_target_are_refused(
     rel.nothing_lost()
 
 
+def test_two_names_for_one_target_are_refused_before_any_request(
+    rel: Recorder,
+    fake_gql: Any,
+    httpx_mock: Any,
+    mock_http: httpx.Client,
+    layout: dict[str, Path],
+) -> None:
+    rel.classify(GROUP, "download: two names for one target", INV_DOWN)
+    FakeFiles(fake_gql, httpx_mock, ["a/b.png", "a//b.png"])
+    gw = GWCloud(endpoint=ENDPOINT, progress=False, http_client=mock_http)
+    refs = BilbyJob(gw, JOB_ID, "job", None, None, None, None).get_full_file_list()
+    with pytest.raises(ValidationError) as info:
+        gw.save_files_by_reference(refs, layout["root"])
+    rel.typed_error(info.value)
+    rel.nothing_lost()
+    assert "GenerateFileDownloadIds" not in fake_gql.names()
+
+
 def test_symlinked_subdirectory_with_the_local_server(
     rel: Recorder, catalog: Catalog, connect: Any, layout: dict[str, Path]
 ) -> None:
@@ -298,14 +310,6 @@ def _authenticated(fake_gql: Any, http: httpx.Client) -> GWCloud:
     )
 
 
-UPLOAD_LOOP_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="BUG: _archive._scan lets RuntimeError('Symlink loop ...') from Path.resolve() escape "
-    "(Python < 3.13) instead of raising ValidationError naming the link",
-)
-
-
 @pytest.mark.parametrize(
     "kind",
     [
@@ -313,7 +317,9 @@ UPLOAD_LOOP_BUG = pytest.mark.xfail(
         "dir-link-out",
         "relative-link-out",
         "link-to-root-parent",
-        pytest.param("link-loop", marks=UPLOAD_LOOP_BUG),
+        pytest.param(
+            "link-loop",
+        ),
     ],
 )
 def test_upload_never_follows_symlinks_out_of_the_job(

@@ -345,11 +345,6 @@ def test_secrets_stay_hidden_2026(
 # -- a token of the wrong type ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ClientCore._configure checks the token with check_text, whose message shows "
-    "repr(token): a bytes token (read from a file in binary mode) lands in the ValidationError",
-)
 def test_token_of_wrong_type_is_not_echoed(rel: Recorder, server: ReliabilityServer) -> None:
     rel.classify(GROUP, "token of the wrong type", INVARIANT)
     token = server.add_user("secrets-bytes-token")  # fresh: never registered for masking
