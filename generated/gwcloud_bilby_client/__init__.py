@@ -32,7 +32,6 @@ from .fragments import (
     PublicBilbyJobFields,
     PublicBilbyJobFieldsEventId,
     PublicBilbyJobFieldsJobStatus,
-    PublicBilbyJobFieldsLabels,
 )
 from .generate_bilby_job_upload_token import (
     GenerateBilbyJobUploadToken,
@@ -150,7 +149,6 @@ __all__ = [
     "PublicBilbyJobFields",
     "PublicBilbyJobFieldsEventId",
     "PublicBilbyJobFieldsJobStatus",
-    "PublicBilbyJobFieldsLabels",
     "PublicBilbyJobs",
     "PublicBilbyJobsPublicBilbyJobs",
     "PublicBilbyJobsPublicBilbyJobsEdges",

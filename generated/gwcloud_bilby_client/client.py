@@ -396,10 +396,6 @@ class BilbyClient(GWCloudBaseClient):
               date
             }
 
-            fragment LabelFields on LabelType {
-              name
-            }
-
             fragment PageInfoFields on PageInfo {
               hasNextPage
               endCursor
@@ -410,15 +406,11 @@ class BilbyClient(GWCloudBaseClient):
               name
               description
               user
-              timestamp
               jobStatus {
                 ...JobStatusFields
               }
               eventId {
                 ...EventIDFields
-              }
-              labels {
-                ...LabelFields
               }
             }
             """)

@@ -66,10 +66,8 @@ class PublicBilbyJobFields(BaseModel):
     name: Optional[str]
     description: Optional[str]
     user: Optional[str]
-    timestamp: Optional[str]
     job_status: Optional["PublicBilbyJobFieldsJobStatus"] = Field(alias="jobStatus")
     event_id: Optional["PublicBilbyJobFieldsEventId"] = Field(alias="eventId")
-    labels: Optional[list[Optional["PublicBilbyJobFieldsLabels"]]]
 
 
 class PublicBilbyJobFieldsJobStatus(JobStatusFields):
@@ -77,10 +75,6 @@ class PublicBilbyJobFieldsJobStatus(JobStatusFields):
 
 
 class PublicBilbyJobFieldsEventId(EventIDFields):
-    pass
-
-
-class PublicBilbyJobFieldsLabels(LabelFields):
     pass
 
 

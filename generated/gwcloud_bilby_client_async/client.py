@@ -396,10 +396,6 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
               date
             }
 
-            fragment LabelFields on LabelType {
-              name
-            }
-
             fragment PageInfoFields on PageInfo {
               hasNextPage
               endCursor
@@ -410,15 +406,11 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
               name
               description
               user
-              timestamp
               jobStatus {
                 ...JobStatusFields
               }
               eventId {
                 ...EventIDFields
-              }
-              labels {
-                ...LabelFields
               }
             }
             """)

@@ -49,9 +49,6 @@ class _JobFields(Protocol):
     @property
     def event_id(self) -> Any: ...
 
-    @property
-    def labels(self) -> Sequence[_LabelFields | None] | None: ...
-
 
 class JobRecord:
     """The fields of a Bilby job; :class:`BilbyJob` and ``AsyncBilbyJob`` add the requests.
@@ -101,10 +98,12 @@ class JobRecord:
         """Build a job from a generated job model (the one place that reads job models)."""
         status = node.job_status
         event = node.event_id
-        other: dict[str, Any] = {
-            "labels": [label.name for label in (node.labels or []) if label is not None],
-        }
         values = vars(node)  # a pydantic model's fields; avoids slow failing getattr calls
+        other: dict[str, Any] = {}
+        # Single-job queries carry labels; public lists leave them out to stay fast.
+        labels: Sequence[_LabelFields | None] | None = values.get("labels")
+        if labels is not None:
+            other["labels"] = [label.name for label in labels if label is not None]
         for field in _OTHER_FIELDS:
             if field in values:
                 other[field] = values[field]

@@ -73,9 +73,10 @@ def test_public_list_search_time_range_and_number(connect: Any) -> None:
 
 
 def test_official_list(connect: Any) -> None:
-    official = connect().get_official_job_list()
+    gw = connect()
+    official = gw.get_official_job_list()
     assert {"GW150914", "GW151226", "GW190521-external"} <= {j.name for j in official}
-    assert all("Official" in j.other["labels"] for j in official)
+    assert all("Official" in gw.get_job_by_id(j.job_id).other["labels"] for j in official)
     assert [j.name for j in connect().get_official_job_list("GW151226")] == ["GW151226"]
 
 

@@ -40,9 +40,13 @@ def test_public_jobs_anonymous(local_server: LocalServer, demo: dict[str, Any]) 
 
 
 def test_public_jobs_newest_first(local_server: LocalServer, demo: dict[str, Any]) -> None:
-    nodes = [
-        e["node"] for e in _public(local_server, search="Demo")["data"]["publicBilbyJobs"]["edges"]
-    ]
+    query = (
+        'query { publicBilbyJobs(search: "Demo", timeRange: "all", first: 50) '
+        "{ edges { node { timestamp labels { name } } } } }"
+    )
+    body = httpx.post(local_server.endpoint, json={"query": query}).json()
+    nodes = [e["node"] for e in body["data"]["publicBilbyJobs"]["edges"]]
+    assert nodes and all(n["labels"] is not None for n in nodes)
     stamps = [n["timestamp"] for n in nodes]
     assert stamps == sorted(stamps, reverse=True)
 

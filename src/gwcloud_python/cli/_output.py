@@ -126,7 +126,8 @@ def job_to_dict(job: BilbyJob) -> dict[str, Any]:
         "status": job.status.status if job.status else None,
         "status_date": _iso(job.status.date) if job.status else None,
         "event_id": event_to_dict(job.event_id) if job.event_id else None,
-        "labels": list(other.get("labels") or []),
+        # Search results do not carry labels (null); ``jobs show`` does.
+        "labels": list(other["labels"]) if "labels" in other else None,
         "private": other.get("private"),
         "is_ligo_job": other.get("is_ligo_job"),
         "job_type": _job_type_name(kind),
@@ -180,7 +181,7 @@ def print_job(job: BilbyJob, as_json: bool) -> None:
         ("User", job.user),
         ("Status", status),
         ("Event", _event_label(job.event_id)),
-        ("Labels", ", ".join(data["labels"]) or None),
+        ("Labels", ", ".join(data["labels"] or []) or None),
         ("Private", None if private is None else ("yes" if private else "no")),
         ("Type", data["job_type"]),
         ("Cluster", data["cluster"]),
