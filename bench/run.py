@@ -276,12 +276,18 @@ def _median_of(runs: list[Measurement | None]) -> Measurement | None:
 
 
 def case_listing(bench: Bench) -> list[Row]:
-    """``get_public_job_list(number=1000)``, median of three fresh processes each."""
+    """``get_public_job_list(number=1000)``: median of ``--repeats`` fresh processes each.
+
+    The two clients' runs alternate, so that drift in the shared machine's load
+    affects both alike.
+    """
     runs = bench.args.repeats
-    ours = _median_of([bench.run("ours", "list", 60, number=1000) for _ in range(runs)])
-    legacy = _median_of(
-        [bench.run("legacy", "list", bench.args.legacy_timeout, number=1000) for _ in range(runs)]
-    )
+    ours_runs, legacy_runs = [], []
+    for _ in range(runs):
+        ours_runs.append(bench.run("ours", "list", 60, number=1000))
+        legacy_runs.append(bench.run("legacy", "list", bench.args.legacy_timeout, number=1000))
+    ours = _median_of(ours_runs)
+    legacy = _median_of(legacy_runs)
     row = Row(
         "list_1000",
         f"get_public_job_list(number=1000), median of {runs}",
@@ -422,7 +428,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         default=[4, 16, 32],
         help="extra download_concurrency values for the 1,000-file case ('' for none)",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="runs of the listing case")
+    parser.add_argument("--repeats", type=int, default=7, help="runs of the listing case")
     parser.add_argument(
         "--json", type=Path, default=RESULTS, help="where to write the results (JSON)"
     )

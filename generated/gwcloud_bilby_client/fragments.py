@@ -70,12 +70,16 @@ class PublicBilbyJobFields(BaseModel):
     event_id: Optional["PublicBilbyJobFieldsEventId"] = Field(alias="eventId")
 
 
-class PublicBilbyJobFieldsJobStatus(JobStatusFields):
-    pass
+class PublicBilbyJobFieldsJobStatus(BaseModel):
+    name: Optional[str]
+    date: Optional[str]
 
 
-class PublicBilbyJobFieldsEventId(EventIDFields):
-    pass
+class PublicBilbyJobFieldsEventId(BaseModel):
+    event_id: str = Field(alias="eventId")
+    trigger_id: Optional[str] = Field(alias="triggerId")
+    nickname: Optional[str]
+    is_ligo_event: bool = Field(alias="isLigoEvent")
 
 
 EventIDFields.model_rebuild()

@@ -382,20 +382,6 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
               }
             }
 
-            fragment EventIDFields on EventIDType {
-              eventId
-              triggerId
-              nickname
-              isLigoEvent
-              gpsTime
-            }
-
-            fragment JobStatusFields on JobStatusType {
-              name
-              number
-              date
-            }
-
             fragment PageInfoFields on PageInfo {
               hasNextPage
               endCursor
@@ -407,10 +393,14 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
               description
               user
               jobStatus {
-                ...JobStatusFields
+                name
+                date
               }
               eventId {
-                ...EventIDFields
+                eventId
+                triggerId
+                nickname
+                isLigoEvent
               }
             }
             """)

@@ -45,6 +45,9 @@ def response_says_expired(response: httpx.Response) -> bool:
     """Whether a GraphQL answer carries the ``Signature has expired`` error."""
     if response.status_code != 200:
         return False
+    # Cheap test first: most answers are large and fine, and parsing them twice costs.
+    if EXPIRED_SIGNATURE_MESSAGE.encode() not in response.content:
+        return False
     try:
         body = json.loads(response.content)
     except ValueError:

@@ -27,7 +27,6 @@ _OTHER_FIELDS = (
 
 class _StatusFields(Protocol):
     name: str | None
-    number: int | None
     date: str | None
 
 
@@ -115,7 +114,9 @@ class JobRecord:
             user=node.user,
             event_id=EventID._from_gql(event) if event is not None else None,
             job_status=(
-                JobStatus._from_parts(status.name, status.date, status.number) if status else None
+                JobStatus._from_parts(status.name, status.date, vars(status).get("number"))
+                if status
+                else None
             ),
             **other,
         )

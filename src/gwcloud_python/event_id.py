@@ -13,7 +13,6 @@ class _EventIDFields(Protocol):
     trigger_id: str | None
     nickname: str | None
     is_ligo_event: bool
-    gps_time: float
 
 
 @dataclass(frozen=True)
@@ -45,11 +44,15 @@ class EventID:
 
     @classmethod
     def _from_gql(cls, node: _EventIDFields) -> EventID:
-        """Build from a generated ``EventIDFields`` model (the one place that reads it)."""
+        """Build from a generated event model (the one place that reads it).
+
+        Public job lists leave the GPS time out; it is None then.
+        """
+        gps_time: float | None = vars(node).get("gps_time")
         return cls(
             event_id=node.event_id,
             trigger_id=node.trigger_id,
             nickname=node.nickname,
             is_ligo_event=node.is_ligo_event,
-            gps_time=node.gps_time,
+            gps_time=gps_time,
         )
