@@ -35,7 +35,7 @@ from ._errors import (
 from ._files import DownloadItem, ProgressCallback, resolve_targets
 from ._graphql import Channel, guarded
 from ._ini import missing_supporting_files
-from ._job_base import JobRecord
+from ._job_base import JobRecord, check_job_name
 from ._profiles import ServiceProfile, resolve_profile
 from ._progress_io import ProgressReader, open_for_upload
 from ._transport import Transport
@@ -385,15 +385,23 @@ class ClientCore:
         return items
 
     @staticmethod
-    def _check_root(file_references: Sequence[FileReference], root_path: object) -> Path:
+    def _check_root(
+        file_references: Sequence[FileReference], root_path: object
+    ) -> tuple[Path, list[Path] | None]:
+        """Check ``root_path`` and where each file would go, before any request.
+
+        Returns the root and the files' resolved targets (None when
+        ``file_references`` is not a list; the download step refuses it).
+        """
         if not isinstance(root_path, (str, os.PathLike)):
             raise ValidationError(f"root_path must be a path, got {root_path!r}")
         root = Path(root_path)
         if root.exists() and not root.is_dir():
             raise ValidationError(f"root_path {str(root)!r} exists and is not a directory")
-        if isinstance(file_references, (list, tuple)):
-            resolve_targets(root, [_as_reference(ref).path.as_posix() for ref in file_references])
-        return root
+        if not isinstance(file_references, (list, tuple)):
+            return root, None
+        paths = [_as_reference(ref).path.as_posix() for ref in file_references]
+        return root, resolve_targets(root, paths)
 
     # -- submitting and uploading -----------------------------------------------------------
 
@@ -406,8 +414,7 @@ class ClientCore:
         cluster: object,
         base_dir: Path,
     ) -> SubmitRequest:
-        if not isinstance(job_name, str) or not job_name:
-            raise ValidationError(f"job_name must be a non-empty string, got {job_name!r}")
+        name = check_job_name(job_name, "job_name")
         check_text(job_description, "job_description")
         check_bool(private, "private")
         if not isinstance(ini_string, str) or not ini_string.strip():
@@ -421,7 +428,7 @@ class ClientCore:
             raise ValidationError(f"supporting files named in the ini do not exist: {names}")
         self._require_token("submitting a job")
         return SubmitRequest(
-            job_name, str(job_description), bool(private), ini_string, target.value, base_dir
+            name, str(job_description), bool(private), ini_string, target.value, base_dir
         )
 
     @staticmethod
@@ -457,8 +464,7 @@ class ClientCore:
         ini_string: object,
         url: object,
     ) -> dict[str, Any]:
-        if not isinstance(job_name, str) or not job_name:
-            raise ValidationError(f"job_name must be a non-empty string, got {job_name!r}")
+        check_job_name(job_name, "job_name")
         check_text(job_description, "job_description")
         check_bool(private, "private")
         check_text(ini_string, "ini_string")

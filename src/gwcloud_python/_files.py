@@ -401,7 +401,13 @@ class Downloader:
         _check_sizes(items)
         return self._run(items, lambda index, item, run: self._fetch_one(item, run))
 
-    def save(self, items: Sequence[DownloadItem], root_path: str | os.PathLike[str]) -> list[Path]:
+    def save(
+        self,
+        items: Sequence[DownloadItem],
+        root_path: str | os.PathLike[str],
+        *,
+        targets: Sequence[Path] | None = None,
+    ) -> list[Path]:
         """Download files to ``root_path``, keeping their relative paths.
 
         Every path is checked before the first request, so an unsafe list
@@ -414,6 +420,10 @@ class Downloader:
             Files to download; ``item.path`` is relative to ``root_path``.
         root_path : str or os.PathLike
             Output directory, created when missing.
+        targets : sequence of pathlib.Path, optional
+            The items' final paths as :func:`resolve_targets` already gave
+            them, so the caller's check need not be repeated; resolved here
+            when not given.
 
         Returns
         -------
@@ -435,7 +445,8 @@ class Downloader:
         root = Path(root_path)
         if root.exists() and not root.is_dir():
             raise ValidationError(f"output path {str(root)!r} exists and is not a directory")
-        targets = resolve_targets(root, [item.path for item in items])
+        if targets is None or len(targets) != len(items):
+            targets = resolve_targets(root, [item.path for item in items])
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as err:

@@ -159,10 +159,10 @@ class JobRecord:
         return self._job_type
 
 
-def check_job_name(name: object) -> str:
-    """Return ``name`` if it is a non-empty string."""
+def check_job_name(name: object, argument: str = "name") -> str:
+    """Return ``name`` if it is a non-empty string; ``argument`` names it in the error."""
     if not isinstance(name, str) or not name:
-        raise ValidationError(f"name must be a non-empty string, got {name!r}")
+        raise ValidationError(f"{argument} must be a non-empty string, got {name!r}")
     return name
 
 

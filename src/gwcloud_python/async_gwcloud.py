@@ -11,10 +11,12 @@ expire.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 from gwcloud_bilby2026_client_async import AsyncBilby2026Client
@@ -139,37 +141,37 @@ class AsyncGWCloud(ClientCore):
 
     # -- jobs -------------------------------------------------------------------------------
 
-    async def _walk_public(
-        self, search: str, time_range: str, page_size: int, limit: int | None
+    async def _walk(
+        self, fetch: Callable[..., Awaitable[Any]], page_size: int, limit: int | None
     ) -> AsyncIterator[AsyncBilbyJob]:
+        """Yield jobs page by page; ``await fetch(first=, after=)`` returns one connection."""
         await self.authenticate()
         seen, after = 0, None
         while True:
-            result = await self._bilby.public_bilby_jobs(
-                time_range=time_range,
-                search=search,
-                **self._page_request(page_size, limit, seen, after),
-            )
-            nodes, after = self._page_nodes(result.public_bilby_jobs)
+            page = await fetch(**self._page_request(page_size, limit, seen, after))
+            nodes, after = self._page_nodes(page)
             for node in nodes[: None if limit is None else limit - seen]:
                 seen += 1
                 yield AsyncBilbyJob._from_gql(self, node)
             if after is None or (limit is not None and seen >= limit):
                 return
 
-    async def _walk_user(self, page_size: int, limit: int | None) -> AsyncIterator[AsyncBilbyJob]:
-        await self.authenticate()
-        seen, after = 0, None
-        while True:
-            result = await self._bilby.bilby_jobs(
-                **self._page_request(page_size, limit, seen, after)
+    def _walk_public(
+        self, search: str, time_range: str, page_size: int, limit: int | None
+    ) -> AsyncIterator[AsyncBilbyJob]:
+        async def fetch(**page: Any) -> Any:
+            result = await self._bilby.public_bilby_jobs(
+                time_range=time_range, search=search, **page
             )
-            nodes, after = self._page_nodes(result.bilby_jobs)
-            for node in nodes[: None if limit is None else limit - seen]:
-                seen += 1
-                yield AsyncBilbyJob._from_gql(self, node)
-            if after is None or (limit is not None and seen >= limit):
-                return
+            return result.public_bilby_jobs
+
+        return self._walk(fetch, page_size, limit)
+
+    def _walk_user(self, page_size: int, limit: int | None) -> AsyncIterator[AsyncBilbyJob]:
+        async def fetch(**page: Any) -> Any:
+            return (await self._bilby.bilby_jobs(**page)).bilby_jobs
+
+        return self._walk(fetch, page_size, limit)
 
     async def get_public_job_list(
         self,
@@ -279,9 +281,10 @@ class AsyncGWCloud(ClientCore):
         self, file_references: Sequence[FileReference], root_path: PathLike
     ) -> list[Path]:
         """Download files to disk (see :meth:`GWCloud.save_files_by_reference`)."""
-        root = self._check_root(file_references, root_path)
+        root, targets = self._check_root(file_references, root_path)
         items = await self._download_items(file_references)
-        return await asyncio.to_thread(self._downloader().save, items, root)
+        save = functools.partial(self._downloader().save, targets=targets)
+        return await asyncio.to_thread(save, items, root)
 
     # -- submitting and uploading -----------------------------------------------------------
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 from gwcloud_bilby2026_client import Bilby2026Client
@@ -136,35 +137,34 @@ class GWCloud(ClientCore):
 
     # -- jobs -------------------------------------------------------------------------------
 
-    def _walk_public(
-        self, search: str, time_range: str, page_size: int, limit: int | None
+    def _walk(
+        self, fetch: Callable[..., Any], page_size: int, limit: int | None
     ) -> Iterator[BilbyJob]:
+        """Yield jobs page by page; ``fetch(first=, after=)`` returns one connection."""
         seen, after = 0, None
         while True:
-            page = self._bilby.public_bilby_jobs(
-                time_range=time_range,
-                search=search,
-                **self._page_request(page_size, limit, seen, after),
-            ).public_bilby_jobs
-            nodes, after = self._page_nodes(page)
+            nodes, after = self._page_nodes(
+                fetch(**self._page_request(page_size, limit, seen, after))
+            )
             for node in nodes[: None if limit is None else limit - seen]:
                 seen += 1
                 yield BilbyJob._from_gql(self, node)
             if after is None or (limit is not None and seen >= limit):
                 return
 
+    def _walk_public(
+        self, search: str, time_range: str, page_size: int, limit: int | None
+    ) -> Iterator[BilbyJob]:
+        def fetch(**page: Any) -> Any:
+            result = self._bilby.public_bilby_jobs(time_range=time_range, search=search, **page)
+            return result.public_bilby_jobs
+
+        return self._walk(fetch, page_size, limit)
+
     def _walk_user(self, page_size: int, limit: int | None) -> Iterator[BilbyJob]:
-        seen, after = 0, None
-        while True:
-            page = self._bilby.bilby_jobs(
-                **self._page_request(page_size, limit, seen, after)
-            ).bilby_jobs
-            nodes, after = self._page_nodes(page)
-            for node in nodes[: None if limit is None else limit - seen]:
-                seen += 1
-                yield BilbyJob._from_gql(self, node)
-            if after is None or (limit is not None and seen >= limit):
-                return
+        return self._walk(
+            lambda **page: self._bilby.bilby_jobs(**page).bilby_jobs, page_size, limit
+        )
 
     def get_public_job_list(
         self,
@@ -388,9 +388,9 @@ class GWCloud(ClientCore):
         DownloadError
             A transfer failed after retries.
         """
-        root = self._check_root(file_references, root_path)
+        root, targets = self._check_root(file_references, root_path)
         items = self._download_items(file_references)
-        return self._downloader().save(items, root)
+        return self._downloader().save(items, root, targets=targets)
 
     # -- submitting and uploading -----------------------------------------------------------
 
