@@ -3,23 +3,39 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
+WHEELHOUSE := $(VENV)/wheelhouse
+WHEELHOUSE_PYTHONS ?= 3.10 3.13
+GENERATED_PACKAGES := gwcloud_auth_client gwcloud_bilby_client gwcloud_bilby_client_async gwcloud_bilby2026_client gwcloud_bilby2026_client_async
 CODEGEN_CONFIGS := codegen/auth.toml codegen/bilby.toml codegen/bilby_async.toml codegen/bilby2026.toml codegen/bilby2026_async.toml
 
-.PHONY: install generate check-generated schema lint format typecheck test unit demo bench docs reliability-report clean
+.PHONY: install generate check-generated schema schema-drift lint format typecheck test unit demo bench docs reliability-report clean
 
 # A venv with the project (editable) and its dev/test tools; rebuilt when pyproject changes.
+# The tools come from the PEP 735 `dev` group (pip >= 25.1 has --group); an older pip gets
+# the same list from tools/dev_requirements.py. The last step fills
+# $(WHEELHOUSE) with wheels of the runtime dependencies for the Pythons the packaging test
+# installs the built wheel into, so that the test itself never downloads.
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	if $(PY) -m pip install --help | grep -q -- '--group'; then \
+		$(PY) -m pip install --quiet -e . --group dev; \
+	else \
+		$(PY) tools/dev_requirements.py dev > $(VENV)/dev-requirements.txt && \
+		$(PY) -m pip install --quiet -r $(VENV)/dev-requirements.txt; \
+	fi
+	$(PY) tools/wheelhouse.py $(WHEELHOUSE) $(WHEELHOUSE_PYTHONS)
 	touch $@
 
 install: $(VENV)/.installed
 
 # Delete and rebuild the generated clients (ariadne-codegen leaves stale files behind).
+# Each generated package gets a `py.typed` marker so that downstream type checkers read its
+# annotations (see "How the client is built" in README.md).
 generate: install
 	rm -rf generated/gwcloud_*
 	for cfg in $(CODEGEN_CONFIGS); do $(BIN)/ariadne-codegen client --config $$cfg >/dev/null || exit 1; done
+	for pkg in $(GENERATED_PACKAGES); do touch generated/$$pkg/py.typed; done
 
 # Regenerate in a scratch copy and compare byte for byte; also check the schema stamp.
 check-generated: install
@@ -28,6 +44,7 @@ check-generated: install
 	mkdir -p $$tmp/src/gwcloud_python $$tmp/generated; \
 	cp src/gwcloud_python/_generated_base.py src/gwcloud_python/_generated_async_base.py $$tmp/src/gwcloud_python/; \
 	(cd $$tmp && for cfg in $(CODEGEN_CONFIGS); do $(CURDIR)/$(BIN)/ariadne-codegen client --config $$cfg >/dev/null || exit 1; done) || { rm -rf $$tmp; exit 1; }; \
+	for pkg in $(GENERATED_PACKAGES); do touch $$tmp/generated/$$pkg/py.typed; done; \
 	find generated $$tmp/generated -name __pycache__ -prune -exec rm -rf {} +; \
 	if diff -r $$tmp/generated generated; then echo "generated/ is up to date"; else echo "generated/ is stale: run 'make generate'"; rm -rf $$tmp; exit 1; fi; \
 	rm -rf $$tmp
@@ -35,20 +52,41 @@ check-generated: install
 	$(PY) tools/schema_refresh.py --check-stamp schema/2026/STAMP.json --schema-dir schema/2026
 
 # Refresh a schema: make schema NAME=bilby SOURCE=<endpoint URL or introspection JSON>
+# (SCHEMA_DIR=schema/2026 for the 2026 service; STAMP defaults to $(SCHEMA_DIR)/STAMP.json,
+# QUERIES to queries/$(NAME)).
+SCHEMA_DIR ?= schema
+STAMP ?= $(SCHEMA_DIR)/STAMP.json
+QUERIES ?= queries/$(NAME)
 schema: install
-	$(PY) tools/schema_refresh.py "$(SOURCE)" --name $(NAME)
+	$(PY) tools/schema_refresh.py "$(SOURCE)" --name $(NAME) --schema-dir $(SCHEMA_DIR) --stamp $(STAMP) --queries-dir $(QUERIES)
+
+# What .github/workflows/schema-drift.yml runs weekly: refresh every public schema, then
+# fail when an operation no longer validates (make schema) or when a schema moved (git diff).
+schema-drift: install
+	$(MAKE) schema NAME=bilby SOURCE=https://gwcloud.org.au/graphql SCHEMA_DIR=schema/2026 QUERIES=queries/bilby
+	$(MAKE) schema NAME=bilby SOURCE=https://gwcloud.org.au/bilby/graphql
+	$(MAKE) schema NAME=auth SOURCE=https://gwcloud.org.au/auth/graphql
+	git diff --stat --exit-code -- schema
+
+# bench/ is not in the sdist: lint what exists.
+LINT_PATHS := src tests tools examples $(wildcard bench)
 
 lint: install
-	$(BIN)/ruff check src tests tools examples bench
-	$(BIN)/ruff format --check src tests tools examples bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 format: install
-	$(BIN)/ruff check --fix src tests tools examples bench
-	$(BIN)/ruff format src tests tools examples bench
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
 
+# mypy --strict on the package; then a downstream package that uses only the public API,
+# checked by mypy --strict and pyright --strict from outside; then pyright's verifytypes
+# completeness of the public API (>= 98 %, no `Any` leaking to users).
 typecheck: install
 	$(BIN)/mypy --strict src/gwcloud_python
-	cd examples/downstream && $(CURDIR)/$(BIN)/mypy --strict --config-file /dev/null gw_downstream
+	cd examples/downstream && $(CURDIR)/$(BIN)/mypy --strict --config-file mypy.ini gw_downstream
+	cd examples/downstream && $(CURDIR)/$(BIN)/pyright --pythonpath $(CURDIR)/$(PY) gw_downstream
+	$(PY) tools/verify_types.py --min-score 0.98
 
 unit: install
 	$(BIN)/pytest -q
@@ -70,4 +108,4 @@ docs: install
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) dist build docs/_build .mypy_cache .ruff_cache .pytest_cache

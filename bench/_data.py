@@ -17,6 +17,7 @@ __all__ = [
     "ensure_job_directory",
     "ensure_legacy_venv",
     "seed",
+    "seed_default_jobs",
 ]
 
 LEGACY_VERSION = "1.15.0"
@@ -137,6 +138,8 @@ class DataSets:
     ----------
     many_small : str
         Job with 1,000 files of 10 KiB.
+    hundred_small : str
+        Job with 100 files of 10 KiB (the long-link cases).
     one_big : str
         Job with one 1 GiB file.
     one_medium : str
@@ -150,6 +153,7 @@ class DataSets:
     """
 
     many_small: str
+    hundred_small: str
     one_big: str
     one_medium: str
     listing_jobs: int
@@ -177,11 +181,13 @@ def seed(server: Any, listing_jobs: int = 10_000) -> DataSets:
         The job IDs and the token.
     """
     small = server.seed_scale(1, 1000, 10 * KIB)
+    hundred = server.seed_scale(1, 100, 10 * KIB)
     big = server.seed_scale(1, 1, GIB)
     medium = server.seed_scale(1, 1, 200 * MIB)
     listing = server.seed_scale(listing_jobs, 1, KIB)
     return DataSets(
         many_small=small["first_job_id"],
+        hundred_small=hundred["first_job_id"],
         one_big=big["first_job_id"],
         one_medium=medium["first_job_id"],
         listing_jobs=listing_jobs,
@@ -190,9 +196,78 @@ def seed(server: Any, listing_jobs: int = 10_000) -> DataSets:
             name: {key: value for key, value in answer.items() if key != "user_token"}
             for name, answer in (
                 ("many_small", small),
+                ("hundred_small", hundred),
                 ("one_big", big),
                 ("one_medium", medium),
                 ("listing", listing),
             )
         },
     )
+
+
+#: Files of each job of the 20-job case: (relative path, KiB); ``{p}`` is the job's prefix.
+#: The default filter picks the PNGs of data/ and result/, the config, the HTML pages
+#: and the result JSON (10 files, 271 KiB); the pickle and the samples are not default.
+DEFAULT_JOB_FILES = (
+    ("data/{p}_data_plot.png", 30),
+    ("data/{p}_psd.png", 20),
+    ("data/{p}_data_dump.pickle", 200),
+    ("result/{p}_corner.png", 60),
+    ("result/{p}_trace.png", 40),
+    ("result/{p}_checkpoint_trace.png", 20),
+    ("result/{p}_result.json", 50),
+    ("result/{p}_samples.dat", 300),
+    ("results_page/{p}_home.html", 8),
+    ("results_page/{p}_overview.html", 8),
+    ("results_page/{p}_corner.html", 8),
+    ("{p}_config_complete.ini", 1),
+)
+
+
+def seed_default_jobs(server: Any, token: str, work: Path, count: int = 20) -> list[str]:
+    """Upload ``count`` small Bilby jobs with a realistic layout (for the default-files case).
+
+    Every file name carries the job's prefix, so all jobs' default files can
+    be saved into one directory.  The jobs are uploaded with this library,
+    straight to the server (no proxy), and belong to the ``token``'s user.
+
+    Parameters
+    ----------
+    server : gwcloud_python.server.LocalServer
+        The running server.
+    token : str
+        API token of the user who uploads.
+    work : Path
+        Scratch directory for the job directories (deleted afterwards).
+    count : int
+        Number of jobs.
+
+    Returns
+    -------
+    list of str
+        The jobs' IDs.
+    """
+    from gwcloud_python import GWCloud
+
+    gw = GWCloud(
+        token, auth_endpoint=server.auth_endpoint, endpoint=server.endpoint, progress=False
+    )
+    ids = []
+    try:
+        for index in range(count):
+            prefix = f"bench{index:02d}"
+            directory = work / prefix
+            shutil.rmtree(directory, ignore_errors=True)
+            for name, kib in DEFAULT_JOB_FILES:
+                path = directory / name.format(p=prefix)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if name.endswith(".ini"):
+                    path.write_text(f"label = {prefix}\noutdir = ./\n")
+                else:
+                    path.write_bytes(os.urandom(kib * KIB))
+            job = gw.upload_job_directory(f"default-files bench job {index}", directory, True)
+            ids.append(job.job_id)
+            shutil.rmtree(directory, ignore_errors=True)
+    finally:
+        gw.close()
+    return ids

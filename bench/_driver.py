@@ -78,9 +78,10 @@ def patch_legacy_download_endpoints(base_url: str) -> list[str]:
     list of str
         ``module.attribute`` names that were patched.
     """
+    import gwdc_python.settings as gwdc_settings
+
     import gwcloud_python.settings as gw_settings
     import gwcloud_python.utils.file_download  # noqa: F401  (imports the constants by name)
-    import gwdc_python.settings as gwdc_settings
 
     normal = f"{base_url}/job/apiv1/file/?fileId="
     uploaded = f"{base_url}/bilby/file_download/?fileId="
@@ -135,6 +136,31 @@ def make_client(params: dict[str, Any]) -> Any:
 #: CPU seconds of this process during the last :func:`timed` call.
 LAST_CPU: list[float] = [0.0]
 
+#: Wall-clock (``time.time()``) start and end of the last :func:`timed` call.
+LAST_WINDOW: list[float] = [0.0, 0.0]
+
+#: ``base_url`` of the server (or proxy) the markers go to; empty: no markers.
+MARK_URL: list[str] = [""]
+
+
+def mark(name: str) -> None:
+    """Send ``GET /_bench/<name>`` so the server's request log shows where a timed call starts.
+
+    The runner counts the requests logged between the ``timed-start`` and
+    ``timed-end`` markers.  The answer (a 404) is ignored; the standard library
+    is used so that both library versions send the same request.
+    """
+    if not MARK_URL[0].startswith("http://127.0.0.1:"):
+        return
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{MARK_URL[0]}/_bench/{name}", timeout=30):  # noqa: S310
+            pass
+    except (urllib.error.URLError, OSError):
+        pass
+
 
 def timed(operation: Callable[[], Any]) -> tuple[float, Any]:
     """Run ``operation`` and return its wall time and result (its CPU time goes to LAST_CPU).
@@ -149,11 +175,15 @@ def timed(operation: Callable[[], Any]) -> tuple[float, Any]:
     tuple of (float, object)
         Seconds and the result.
     """
+    mark("timed-start")
     cpu = time.process_time()
+    LAST_WINDOW[0] = time.time()
     start = time.perf_counter()
     result = operation()
     seconds = time.perf_counter() - start
+    LAST_WINDOW[1] = time.time()
     LAST_CPU[0] = time.process_time() - cpu
+    mark("timed-end")
     return seconds, result
 
 
@@ -259,12 +289,79 @@ def case_baseline_httpx(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
 
 
 def case_urls(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-    """Write fresh download URLs of one job's files to ``params["out"]`` (for curl)."""
+    """Write fresh download URLs to ``params["out"]`` (for curl).
+
+    The files are every file of ``job_id``, or the default files of each of
+    ``job_ids`` when that is given; the API calls are the ones our library makes.
+    """
+    from gwcloud_python import FileReferenceList
+
     gw = make_client(params)
-    refs = gw.get_job_by_id(params["job_id"]).get_full_file_list()
+    if params.get("job_ids"):
+        jobs = [gw.get_job_by_id(job_id) for job_id in params["job_ids"]]
+        refs = FileReferenceList(ref for job in jobs for ref in job.get_default_file_list())
+    else:
+        refs = gw.get_job_by_id(params["job_id"]).get_full_file_list()
     urls = [item.url for item in gw._download_items(refs)]
     Path(params["out"]).write_text("\n".join(urls))
     return 0.0, {"urls": len(urls)}
+
+
+def case_default_loop(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Default files of many jobs, as a 1.x user writes it: ``job.save_default_files`` in a loop.
+
+    The jobs are fetched before the clock starts; the loop lists each job's
+    files, asks for their download IDs and saves them.
+    """
+    gw = make_client(params)
+    jobs = [gw.get_job_by_id(job_id) for job_id in params["job_ids"]]
+    dest = params["dest"]
+
+    def run() -> None:
+        for job in jobs:
+            job.save_default_files(dest)
+
+    seconds, _ = timed(run)
+    return seconds, _tree_stats(Path(dest))
+
+
+def case_default_bulk(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Default files of many jobs in one call (current library only).
+
+    ``params["bulk"]`` names a ``GWCloud`` method taking ``(jobs, dest)``; when
+    it is absent or the library has no such method, the default file lists
+    are joined and saved with one ``save_files_by_reference`` call.
+    """
+    from gwcloud_python import FileReferenceList
+
+    gw = make_client(params)
+    jobs = [gw.get_job_by_id(job_id) for job_id in params["job_ids"]]
+    dest = params["dest"]
+    bulk = getattr(gw, str(params.get("bulk") or ""), None)
+
+    def run() -> str:
+        if bulk is not None:
+            bulk(jobs, dest)
+            return str(params["bulk"])
+        refs = FileReferenceList(ref for job in jobs for ref in job.get_default_file_list())
+        gw.save_files_by_reference(refs, dest)
+        return "save_files_by_reference"
+
+    seconds, used = timed(run)
+    return seconds, {**_tree_stats(Path(dest)), "call": used}
+
+
+def case_get_jobs(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """``get_job_by_id`` for each of ``job_ids``, one after the other."""
+    gw = make_client(params)
+    ids = params["job_ids"]
+    seconds, jobs = timed(lambda: [gw.get_job_by_id(job_id) for job_id in ids])
+    return seconds, {"jobs": len(jobs)}
+
+
+def _tree_stats(dest: Path) -> dict[str, Any]:
+    files = [p for p in dest.rglob("*") if p.is_file()]
+    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files)}
 
 
 CASES: dict[str, Callable[[dict[str, Any]], tuple[float, dict[str, Any]]]] = {
@@ -276,6 +373,9 @@ CASES: dict[str, Callable[[dict[str, Any]], tuple[float, dict[str, Any]]]] = {
     "upload": case_upload,
     "baseline_httpx": case_baseline_httpx,
     "urls": case_urls,
+    "default_loop": case_default_loop,
+    "default_bulk": case_default_bulk,
+    "get_jobs": case_get_jobs,
 }
 
 
@@ -294,13 +394,14 @@ def main(argv: list[str]) -> int:
     """
     case, params_json, out = argv
     params = json.loads(params_json)
+    MARK_URL[0] = str(params.get("mark_url") or "")
     try:
         seconds, extra = CASES[case](params)
         result: dict[str, Any] = {
             "ok": True,
             "seconds": seconds,
             "peak_rss_kb": peak_rss_kb(),
-            "extra": {**extra, "client_cpu_s": LAST_CPU[0]},
+            "extra": {**extra, "client_cpu_s": LAST_CPU[0], "window": LAST_WINDOW},
         }
         status = 0
     except Exception as err:

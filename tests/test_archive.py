@@ -7,8 +7,10 @@ import io
 import os
 import re
 import shutil
+import subprocess
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -320,3 +322,81 @@ def test_archive_with_two_or_no_config_files(tmp_path: Path) -> None:
     none["./data/deep_config_complete.ini"] = b"z"
     with pytest.raises(ValidationError, match=re.escape("no *_config_complete.ini")):
         check_job_archive(write_archive(tmp_path / "none.tar.gz", none))
+
+
+# ------------------------------------------------------------ archive format (issue 13)
+
+
+def _mixed_job(root: Path) -> tuple[Path, dict[str, bytes]]:
+    """A job with incompressible (stored) and compressible (deflated) multi-chunk files."""
+    from gwcloud_python import _archive
+
+    job = make_job(root)
+    chunk = _archive._CHUNK
+    noise = os.urandom(2 * chunk + 12345)
+    text = b"".join(b"line %d of a compressible result file\n" % i for i in range(120_000))
+    (job / "result" / "samples.h5").write_bytes(noise)
+    (job / "result" / "samples.json").write_bytes(text)
+    return job, {"./result/samples.h5": noise, "./result/samples.json": text}
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_archive_unpacks_with_gnu_tar_and_tarfile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    from gwcloud_python import _archive
+
+    monkeypatch.setattr(_archive, "_compress_workers", lambda: workers)
+    job, big = _mixed_job(tmp_path / "job")
+    before = tree(job)
+    raw_size = sum(len(v) for v in before.values() if isinstance(v, bytes))
+    with job_directory_archive(job) as archive:
+        packed = archive.read_bytes()
+        # One gzip member: streaming readers that stop after the first member see it all.
+        tar_stream = gzip.decompress(packed)
+        assert zlib.decompressobj(31).decompress(packed) == tar_stream
+        # The text was deflated, the noise stored: smaller than the input, but not below
+        # the noise.
+        assert len(big["./result/samples.h5"]) < len(packed) < raw_size * 0.75
+        for mode in ("r:gz", "r|gz"):
+            with tarfile.open(archive, mode) as tar:
+                contents = {
+                    m.name: tar.extractfile(m).read()  # type: ignore[union-attr]
+                    for m in tar
+                    if m.isreg()
+                }
+            assert contents["./result/samples.h5"] == big["./result/samples.h5"]
+            assert contents["./result/samples.json"] == big["./result/samples.json"]
+        gnu = tmp_path / "gnu"
+        gnu.mkdir()
+        done = subprocess.run(
+            ["tar", "-xvf", str(archive), "."], cwd=gnu, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert "./result/samples.h5" in done.stdout
+        assert subprocess.run(["gzip", "-t", str(archive)]).returncode == 0
+    assert tree(gnu) == before
+
+
+def test_stored_blocks_are_valid_deflate() -> None:
+    from gwcloud_python import _archive
+
+    for size in (0, 1, 0xFFFF, 0x10000, 3 * 0xFFFF + 7):
+        data = os.urandom(size)
+        stream = _archive._stored_blocks(data) + _archive._FINAL_BLOCK
+        assert zlib.decompress(stream, -zlib.MAX_WBITS) == data
+
+
+def test_file_that_shrinks_while_archiving_is_refused(tmp_path: Path) -> None:
+    job = make_job(tmp_path / "job")
+    target = job / "data" / "strain.dat"
+
+    def shrink(done: int, total: int) -> None:
+        if done == 0:
+            target.write_bytes(b"x")
+
+    with (
+        pytest.raises(ValidationError, match=r"strain\.dat.*changed while archiving.*shrank"),
+        job_directory_archive(job, callback=shrink),
+    ):
+        pass

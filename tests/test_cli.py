@@ -150,13 +150,15 @@ def test_search_terms_json_and_time_range(cli: Run, demo: dict[str, Any]) -> Non
         "trigger_id": "S170817a",
         "nickname": "GW170817",
         "is_ligo_event": False,
-        "gps_time": None,  # search results are lean; ``jobs show`` has the full record
+        "gps_time": 1187008882.4,  # fetched for --json although listing omits it
     }
-    assert job["status"] == "Completed" and job["labels"] is None
+    assert job["status"] == "Completed" and "Official" in job["labels"]
+    # search --json and show --json print the same fields with the same values
     shown = cli("jobs", "show", job["id"], "--json").json()
-    assert "Official" in shown["labels"]
-    assert shown["event_id"]["gps_time"] == 1187008882.4
+    assert job == shown
+    assert job["private"] is False and job["job_type"] == "normal" and job["cluster"]
     datetime.fromisoformat(job["status_date"])
+    datetime.fromisoformat(job["creation_time"])
 
 
 def test_search_official_and_limit(cli: Run) -> None:
@@ -202,8 +204,9 @@ def test_show_table_and_json(cli: Run, demo: dict[str, Any]) -> None:
 
 
 def test_show_unknown_job_is_one_line_error(cli: Run) -> None:
-    assert "does not exist" in cli("jobs", "show", "999999").assert_error(1)
-    assert "job_id" in cli("jobs", "show", "not-an-id").assert_error(1)
+    assert "999999" in cli("jobs", "show", "999999").assert_error(3)  # not found: 3
+    message = cli("jobs", "show", "not-an-id").assert_error(1)
+    assert message.startswith("ID ") and "job_id" not in message  # CLI terms
 
 
 # -- files ----------------------------------------------------------------------------------
@@ -259,9 +262,12 @@ def test_submit_ini_with_supporting_file(cli: Run, tmp_path: Path) -> None:
     ini = tmp_path / "run.ini"
     ini.write_text("label = clirun\ntrigger-time = 1126259462.391\nprior-file = my.prior\n")
     args = ("submit", str(ini), "--name", "cli-run", "--description", "from the CLI")
-    job = cli(*args, "--private", "--cluster", "ozstar", "--json", user="demo").json()
+    job = cli(*args, "--cluster", "ozstar", "--json", user="demo").json()
     assert job["name"] == "cli-run" and job["description"] == "from the CLI"
-    assert job["private"] is True and job["cluster"] == "ozstar"
+    assert job["private"] is True and job["cluster"] == "ozstar"  # private by default
+    assert cli(*args, "--private", "--json", user="demo").json()["private"] is True
+    assert cli(*args, "--public", "--json", user="demo").json()["private"] is False
+    cli(*args, "--public", "--private", user="demo").assert_error(2)
     mine = cli("jobs", "mine", "--json", user="demo").json()
     assert job["id"] in {j["id"] for j in mine}
     text = cli(*args, user="demo")
@@ -274,8 +280,10 @@ def test_submit_errors(cli: Run, tmp_path: Path) -> None:
     args = ("submit", str(ini), "--name", "x", "--description", "d")
     assert "missing.prior" in cli(*args, user="demo").assert_error(1)
     ini.write_text("label = x\n")
-    assert "token" in cli(*args).assert_error(1)
-    assert "does not exist" in cli("submit", str(tmp_path / "nope.ini"), *args[2:]).assert_error(1)
+    assert "--token" in cli(*args).assert_error(4)  # no token: the auth exit status
+    missing = cli("submit", str(tmp_path / "nope.ini"), *args[2:], user="demo").assert_error(1)
+    assert missing.startswith("INI_FILE ") and "does not exist" in missing
+    assert "ini_file" not in missing
     cli("submit", str(ini), "--name", "x").assert_error(2)
     cli(*args, "--cluster", "mars").assert_error(2)
 
@@ -329,11 +337,14 @@ def test_event_id_lifecycle(cli: Run) -> None:
     assert again["is_ligo_event"] is False and again["nickname"] == "NSBH"
 
     cli("event-id", "update", event, user="admin").assert_error(2)
-    cli(*create, user="demo").assert_error(1)
-    deleted = cli("event-id", "delete", event, user="admin")
+    assert "permission" in cli(*create, user="demo").assert_error(4)  # not an admin: 4
+    # no terminal to confirm on (pytest's stdin): refused without --yes
+    assert "--yes" in cli("event-id", "delete", event, user="admin").assert_error(2)
+    assert event in {e["event_id"] for e in cli("event-id", "list", "--json").json()}
+    deleted = cli("event-id", "delete", event, "--yes", user="admin")
     assert deleted.code == 0 and event in deleted.out
     assert event not in {e["event_id"] for e in cli("event-id", "list", "--json").json()}
-    cli("event-id", "show", event).assert_error(1)
+    cli("event-id", "show", event).assert_error(3)
     assert "GW123456_123456" in cli("event-id", "show", "GW1").assert_error(1)
 
 
@@ -351,13 +362,14 @@ def test_usage_errors_are_one_line_exit_2(cli: Run) -> None:
 
 
 def test_anonymous_mine_fails_cleanly(cli: Run) -> None:
-    message = cli("jobs", "mine").assert_error(1)
-    assert "token" in message
+    message = cli("jobs", "mine").assert_error(4)
+    assert "--token" in message and "GWCLOUD_TOKEN" in message
+    assert "get_user_jobs" not in message
 
 
 def test_wrong_token_is_refused_and_never_printed(cli: Run) -> None:
     for argv in (("jobs", "mine"), ("jobs", "search"), ("event-id", "list")):
-        cli(*argv, token=SENTINEL).assert_error(1)
+        cli(*argv, token=SENTINEL).assert_error(4)
     # placed after the command, and with a usage error still to report
     cli("jobs", "search", "--time-range", "3d", "--token", SENTINEL).assert_error(2)
     cli("jobs", "search", f"--token={SENTINEL}", "--bogus").assert_error(2)
@@ -467,6 +479,6 @@ def test_console_entry_reads_environment(
 
     env["GWCLOUD_TOKEN"] = SENTINEL
     failed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-    assert failed.returncode == 1
+    assert failed.returncode == 4  # authentication failure
     assert failed.stderr.startswith("gwcloud: error: ") and failed.stderr.count("\n") == 1
     assert SENTINEL not in failed.stdout + failed.stderr and "Traceback" not in failed.stderr

@@ -6,6 +6,7 @@ import os
 import random
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,13 @@ from pytest_httpx import HTTPXMock
 
 from gwcloud_python import _constants as C
 from gwcloud_python._errors import DownloadError, ValidationError
-from gwcloud_python._files import Downloader, DownloadItem, resolve_target
+from gwcloud_python._files import (
+    Downloader,
+    DownloadFeed,
+    DownloadItem,
+    resolve_target,
+    temporary_paths,
+)
 
 BASE = "https://gwcloud.example/job/apiv1/file/"
 
@@ -333,12 +340,15 @@ def test_stale_part_symlink_is_not_written_through(
     outside.write_bytes(b"precious")
     root = tmp_path / "root"
     root.mkdir()
-    (root / "f.bin.part").symlink_to(outside)
+    part, _ = temporary_paths(root.resolve() / "f.bin")
+    part.symlink_to(outside)
+    (root / "f.bin.part").write_bytes(b"the user's own file")
     httpx_mock.add_response(content=b"new data")
     [path] = downloader(client, sleeps).save([DownloadItem(url("1"), "f.bin", 8)], root)
     assert path.read_bytes() == b"new data"
     assert outside.read_bytes() == b"precious"
-    assert not (root / "f.bin.part").exists()
+    assert not part.exists() and not part.is_symlink()
+    assert (root / "f.bin.part").read_bytes() == b"the user's own file"
 
 
 # --------------------------------------------------------------- path safety
@@ -545,3 +555,122 @@ def vars_of(response: httpx.Response) -> dict[str, object]:
         "content": response.content,
         "headers": dict(response.headers),
     }
+
+
+# ----------------------------------------------------- pipeline, concurrency, skipping
+
+
+def test_feed_hands_files_over_as_they_arrive_and_fails_with_its_producer(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    httpx_mock.add_callback(
+        lambda request: httpx.Response(200, content=b"abc"), is_reusable=True, is_optional=True
+    )
+    dl = downloader(client, sleeps)
+    feed = DownloadFeed()
+    targets = {i: tmp_path / f"f{i}" for i in range(4)}
+
+    def produce() -> None:
+        feed.put([(0, DownloadItem(url("0"), "f0", 3)), (1, DownloadItem(url("1"), "f1", 3))])
+        feed.put([(2, DownloadItem(url("2"), "f2", 3))], latency=0.001)
+        feed.fail(ValidationError("the ID request for the last file failed"))
+
+    threading.Thread(target=produce).start()
+    with pytest.raises(ValidationError, match="last file failed"):
+        dl.run_save(feed, targets, 4, 12)
+    assert feed.cancelled
+    with pytest.raises(RuntimeError):
+        feed.put([(3, DownloadItem(url("3"), "f3", 3))])
+    assert not list(tmp_path.glob(".*gwcloud-part*"))
+
+
+def test_feed_pipeline_saves_everything_in_order(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    httpx_mock.add_callback(
+        lambda request: httpx.Response(200, content=request.url.params["fileId"].encode()),
+        is_reusable=True,
+    )
+    feed = DownloadFeed()
+    targets = {i: tmp_path / f"d/f{i}" for i in range(30)}
+
+    def produce() -> None:
+        for start in range(0, 30, 7):
+            feed.put(
+                (i, DownloadItem(url(f"{i:02d}"), f"d/f{i}", 2))
+                for i in range(start, start + 7)
+                if i < 30
+            )
+        feed.close()
+
+    threading.Thread(target=produce).start()
+    result = downloader(client, sleeps).run_save(feed, targets, 30, 60)
+    assert result == targets
+    assert all(targets[i].read_bytes() == f"{i:02d}".encode() for i in range(30))
+
+
+def test_concurrency_grows_for_a_slow_server_and_stays_bounded(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
+) -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(C.HIGH_LATENCY_SECONDS * 2)  # every answer starts late: a distant server
+        return httpx.Response(200, content=b"x")
+
+    httpx_mock.add_callback(slow, is_reusable=True)
+    items = [DownloadItem(url(str(n)), f"f{n}", 1) for n in range(80)]
+    auto = downloader(client, sleeps)
+    assert auto.fetch(items) == [b"x"] * 80
+    assert C.LOW_LATENCY_CONCURRENCY < auto.peak_workers <= C.MAX_DOWNLOAD_CONCURRENCY
+    fixed = downloader(client, sleeps, concurrency=3)
+    assert fixed.fetch(items[:10]) == [b"x"] * 10
+    assert fixed.peak_workers == 3
+    few = downloader(client, sleeps)
+    few.fetch(items[:2])
+    assert few.peak_workers <= 2  # never more workers than files
+
+
+def test_save_skip_existing_requests_only_missing_files(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    (tmp_path / "same.bin").write_bytes(b"1234")
+    (tmp_path / "short.bin").write_bytes(b"12")
+    httpx_mock.add_callback(lambda request: httpx.Response(200, content=b"abcd"), is_reusable=True)
+    items = [
+        DownloadItem(url("1"), "same.bin", 4),
+        DownloadItem(url("2"), "short.bin", 4),
+        DownloadItem(url("3"), "new.bin", 4),
+    ]
+    paths = downloader(client, sleeps).save(items, tmp_path, skip_existing=True)
+    assert [p.read_bytes() for p in paths] == [b"1234", b"abcd", b"abcd"]
+    assert sorted(r.url.params["fileId"] for r in httpx_mock.get_requests()) == ["2", "3"]
+
+
+def test_if_range_carries_the_first_answers_validator(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
+) -> None:
+    data = blob(100)
+    httpx_mock.add_response(
+        stream=DroppingStream(data[:30]), headers={"ETag": '"abc"', "Content-Length": "100"}
+    )
+    httpx_mock.add_response(
+        status_code=206,
+        content=data[30:],
+        headers={"Content-Range": "bytes 30-99/100", "ETag": '"abc"'},
+    )
+    assert downloader(client, sleeps).fetch([DownloadItem(url("1"), "f", 100)]) == [data]
+    second = httpx_mock.get_requests()[1]
+    assert second.headers["Range"] == "bytes=30-" and second.headers["If-Range"] == '"abc"'
+
+
+def test_weak_etag_is_not_used_for_if_range(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
+) -> None:
+    data = blob(50)
+    httpx_mock.add_response(
+        stream=DroppingStream(data[:10]), headers={"ETag": 'W/"abc"', "Content-Length": "50"}
+    )
+    httpx_mock.add_response(
+        status_code=206, content=data[10:], headers={"Content-Range": "bytes 10-49/50"}
+    )
+    assert downloader(client, sleeps).fetch([DownloadItem(url("1"), "f", 50)]) == [data]
+    assert "If-Range" not in httpx_mock.get_requests()[1].headers

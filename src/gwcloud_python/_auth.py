@@ -6,7 +6,11 @@ Two deployments, two flows:
   is traded for a JWT on the auth endpoint, sent as ``Authorization: JWT
   <jwt>``; when the Bilby server answers ``Signature has expired`` the flow
   refreshes the JWT once and resends.  Refreshes are single-flight: threads
-  that see the same stale JWT wait for one refresh.
+  that see the same stale JWT wait for one refresh.  File uploads (multipart
+  requests: ``uploadBilbyJob``, ``uploadSupportingFiles``) carry no JWT, as in
+  1.x: their tokens travel in the mutation's input, and the 2023 server checks
+  a JWT only after the whole body has arrived, so a JWT could expire during a
+  long upload and the body would have to be sent again.  They are sent once.
 * :class:`SessionTokenAuth` (the 2026 service): the API token is sent as is.
 
 Neither class shows its token in ``repr``, and every token is registered with
@@ -62,6 +66,12 @@ def response_says_expired(response: httpx.Response) -> bool:
     )
 
 
+def is_upload(request: httpx.Request) -> bool:
+    """Whether ``request`` is a GraphQL multipart file upload."""
+    content_type: str = request.headers.get("content-type", "")
+    return content_type.startswith("multipart/form-data")
+
+
 class JWTAuth(httpx.Auth):
     """Send ``Authorization: JWT <jwt>``, obtaining and refreshing the JWT as needed.
 
@@ -106,14 +116,21 @@ class JWTAuth(httpx.Auth):
             if pair is None:
                 pair = self._obtain()
             jwt, refresh_token = pair
-            register_secret(jwt)
-            register_secret(refresh_token)
+            # Slots, not a growing set: a renewal replaces this flow's previous pair.
+            register_secret(jwt, owner=self, slot="jwt")
+            register_secret(refresh_token, owner=self, slot="refresh")
             self._jwt, self._refresh_token = jwt, refresh_token
             self.renewals += 1
             return jwt
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Attach the JWT; on an expired signature refresh once and resend."""
+        """Attach the JWT; on an expired signature refresh once and resend.
+
+        Uploads are sent once, without a JWT (see the module docstring).
+        """
+        if is_upload(request):
+            yield request
+            return
         jwt = self.current_jwt()
         request.headers["Authorization"] = f"JWT {jwt}"
         response = yield request
@@ -127,6 +144,9 @@ class JWTAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """The same flow for async clients; token exchanges run off the event loop."""
+        if is_upload(request):
+            yield request
+            return
         jwt = await asyncio.to_thread(self.current_jwt)
         request.headers["Authorization"] = f"JWT {jwt}"
         response = yield request

@@ -12,10 +12,10 @@ import ipaddress
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -28,15 +28,17 @@ from ._errors import (
     ExternalFileDownloadException,
     GraphQLError,
     GWCloudError,
+    NotFoundError,
     OperationOutcomeUnknown,
+    TransportError,
     ValidationError,
     register_secret,
 )
-from ._files import DownloadItem, ProgressCallback, resolve_targets
+from ._files import DownloadItem, ProgressCallback, already_saved, resolve_targets
 from ._graphql import Channel, guarded
-from ._ini import missing_supporting_files
+from ._ini import IniError, LocalFile, local_supporting_files, match_requested_files
 from ._job_base import JobRecord, check_job_name
-from ._profiles import ServiceProfile, resolve_profile
+from ._profiles import ServiceProfile, download_url, effective_download_base, resolve_profile
 from ._progress_io import ProgressReader, open_for_upload
 from ._transport import Transport
 from ._validation import (
@@ -52,10 +54,11 @@ from ._validation import (
     to_time_range,
 )
 from .event_id import EventID
+from .file_filters import BUILTIN_FILTERS, FileFilter
 from .file_reference import FileReference, FileReferenceList
 from .helpers import Cluster, JobType
 
-__all__ = ["ClientCore", "DownloadBatch", "SubmitRequest"]
+__all__ = ["ClientCore", "DownloadBatch", "DownloadPlan", "PageGuard", "SubmitRequest"]
 
 logger = logging.getLogger("gwcloud_python")
 
@@ -65,6 +68,10 @@ OFFICIAL_SEARCH = "labels.name:Official"
 PAGE_SIZE = 100
 #: First bytes of every HDF5 file.
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+#: ``root_path`` of a download plan that fetches into memory.
+_IN_MEMORY: Any = object()
 
 
 def _is_loopback(url: str) -> bool:
@@ -112,6 +119,50 @@ class _FileListing(Protocol):
     def files(self) -> Sequence[_FileEntry | None] | None: ...
 
 
+class PageGuard:
+    """Stops a page walk that would never end: a repeated cursor, or empty pages without end.
+
+    A server that answers every page with the same ``endCursor`` (or keeps
+    saying there is a next page while sending none of it) would otherwise
+    make a listing loop forever.
+
+    Parameters
+    ----------
+    endpoint : str
+        The endpoint walked, for the error message.
+    """
+
+    def __init__(self, endpoint: str) -> None:
+        self._endpoint = endpoint
+        self._cursors: set[str] = set()
+        self._empty = 0
+
+    def advance(self, nodes: Sequence[Any], after: str | None) -> None:
+        """Check the page just received and the cursor of the next one.
+
+        Raises
+        ------
+        TransportError
+            The cursor was seen before, or too many pages in a row were empty.
+        """
+        if after is None:
+            return
+        if after in self._cursors:
+            raise TransportError(
+                f"the server at {self._endpoint} sent the page cursor {after!r} twice; "
+                "the listing would never end, so it was stopped",
+                url=self._endpoint,
+            )
+        self._cursors.add(after)
+        self._empty = 0 if nodes else self._empty + 1
+        if self._empty >= C.MAX_EMPTY_PAGES:
+            raise TransportError(
+                f"the server at {self._endpoint} sent {self._empty} empty pages in a row while "
+                "saying more follow; the listing was stopped",
+                url=self._endpoint,
+            )
+
+
 @dataclass(frozen=True)
 class DownloadBatch:
     """The files of one job in a download request."""
@@ -120,6 +171,27 @@ class DownloadBatch:
     kind: JobType
     indices: list[int]
     tokens: list[str]
+
+
+@dataclass(frozen=True)
+class DownloadPlan:
+    """What one download call will fetch: checked before any download-ID request.
+
+    ``requests`` holds one entry per download-ID request (at most
+    :data:`~gwcloud_python._constants.ID_BATCH_SIZE` files of one job each);
+    files already present (``skip_existing``) are in no request.
+    """
+
+    refs: FileReferenceList
+    requests: list[DownloadBatch]
+    targets: list[Path] | None
+    count: int
+    total_bytes: int
+
+    @property
+    def target_map(self) -> dict[int, Path]:
+        """The final path of each file index (saves only)."""
+        return dict(enumerate(self.targets or []))
 
 
 @dataclass(frozen=True)
@@ -132,6 +204,8 @@ class SubmitRequest:
     ini_string: str
     cluster: str | None
     base_dir: Path
+    #: The supporting files the ini names, checked, by normalised path (see ``_ini``).
+    supporting: dict[str, LocalFile] = field(default_factory=dict)
 
 
 class ClientCore:
@@ -149,7 +223,7 @@ class ClientCore:
         service: str | None,
         timeout: object,
         max_retries: int,
-        download_concurrency: int,
+        download_concurrency: int | None,
         progress: bool | None,
         progress_callback: ProgressCallback | None,
         allow_insecure_http: bool,
@@ -160,7 +234,8 @@ class ClientCore:
         if not isinstance(token, str):
             # Never echo the value: it may be a real token of the wrong type.
             raise ValidationError(f"token must be a string, got a {type(token).__name__}")
-        token = token or os.environ.get(C.ENV_TOKEN, "")
+        # As in 1.x, the library never reads $GWCLOUD_TOKEN: GWCloud() is anonymous.
+        # (The gwcloud command line reads it itself.)
         auth_given = auth_endpoint != C.DEFAULT_AUTH_ENDPOINT
         if not auth_given:
             env_auth = os.environ.get(C.ENV_AUTH_ENDPOINT)
@@ -172,7 +247,8 @@ class ClientCore:
             raise ValidationError(
                 f"max_retries must be a non-negative integer, got {max_retries!r}"
             )
-        check_number(download_concurrency, "download_concurrency")
+        if download_concurrency is not None:
+            check_number(download_concurrency, "download_concurrency")
         check_bool(progress, "progress", optional=True)
         check_timeout(timeout)
         if progress_callback is not None and not callable(progress_callback):
@@ -227,13 +303,13 @@ class ClientCore:
 
     @property
     def file_download_url(self) -> str:
-        """Download URL of uploaded-job files."""
-        return self.profile.file_download_url
+        """Download URL of uploaded-job files (as used now; see :mod:`gwcloud_python.settings`)."""
+        return effective_download_base(self.profile, uploaded=True)
 
     @property
     def job_file_download_url(self) -> str:
-        """Download URL of normal-job files."""
-        return self.profile.job_file_download_url
+        """Download URL of normal-job files (as used now; see :mod:`gwcloud_python.settings`)."""
+        return effective_download_base(self.profile, uploaded=False)
 
     def __repr__(self) -> str:
         who = "authenticated" if self._token else "anonymous"
@@ -242,11 +318,15 @@ class ClientCore:
     # -- authentication ---------------------------------------------------------------------
 
     def _bilby_auth(self, auth_transport: Transport) -> httpx.Auth | None:
-        """The auth flow for Bilby requests; builds the JWT flow on the 2023 profile."""
+        """The auth flow for Bilby requests; builds the JWT flow on the 2023 profile.
+
+        Anonymous clients mark their requests with ``X-Correlation-ID`` on both
+        profiles, as gwcloud-python 1.x did.
+        """
         if self.service == "2026":
             return SessionTokenAuth(self._token) if self._token else CorrelationIdAuth()
         if not self._token:
-            return None
+            return CorrelationIdAuth()
         assert self.profile.auth_endpoint is not None
         self._auth_api = guarded(
             AuthClient(url=self.profile.auth_endpoint, http_client=Channel(auth_transport))
@@ -320,16 +400,16 @@ class ClientCore:
         if listing is None:
             raise GWCloudError(f"no file list for job {job.job_id!r}")
         kind = JobType(listing.job_type if listing.job_type is not None else 0)
+        job._job_type = kind  # before the references: they read it (external paths are URLs)
         refs = FileReferenceList()
         for entry in listing.files or []:
             if entry is None or entry.is_dir or entry.path is None:
                 continue
             if kind is JobType.EXTERNAL:
-                refs.append(FileReference(entry.path, 0, None, job, url=entry.path))
+                refs.append(FileReference(entry.path, None, None, job, url=entry.path))
             else:
                 size = int(entry.file_size or 0)
                 refs.append(FileReference(entry.path, size, entry.download_token, job))
-        job._job_type = kind
         return refs, kind
 
     @staticmethod
@@ -372,13 +452,16 @@ class ClientCore:
     ) -> list[tuple[int, DownloadItem]]:
         if ids is None or len(ids) != len(batch.indices):
             raise GWCloudError(f"the server gave no download IDs for job {batch.job_id!r}")
-        base = (
-            self.job_file_download_url if batch.kind is JobType.NORMAL else self.file_download_url
-        )
+        uploaded = batch.kind is not JobType.NORMAL
         items = []
         for index, file_id in zip(batch.indices, ids, strict=True):
-            url = str(httpx.URL(base, params={"fileId": file_id or ""}))
+            url = download_url(self.profile, uploaded=uploaded, file_id=file_id or "")
             ref = refs[index]
+            if ref.file_size is None:
+                raise ValidationError(
+                    f"file {ref.path.as_posix()!r} of job {batch.job_id!r} has no size; "
+                    "list the job's files again (get_full_file_list) to download it"
+                )
             items.append(
                 (index, DownloadItem(url=url, path=ref.path.as_posix(), size=ref.file_size))
             )
@@ -403,6 +486,82 @@ class ClientCore:
         paths = [_as_reference(ref).path.as_posix() for ref in file_references]
         return root, resolve_targets(root, paths)
 
+    def _download_plan(
+        self,
+        file_references: Sequence[FileReference],
+        root_path: object = _IN_MEMORY,
+        *,
+        skip_existing: object = False,
+        relative_paths: Sequence[str] | None = None,
+    ) -> DownloadPlan:
+        """Check a download call and split it into download-ID requests, before any request.
+
+        With ``root_path`` (a save) every target is resolved and checked, and
+        with ``skip_existing`` the files whose target already holds a regular
+        file of the listed size are left out.  Without it, the plan is for an
+        in-memory fetch.  ``relative_paths`` replaces the
+        references' own paths under the root (the bulk job call adds a folder
+        per job).
+        """
+        check_bool(skip_existing, "skip_existing")
+        targets: list[Path] | None = None
+        if root_path is not _IN_MEMORY:
+            if relative_paths is None:
+                _, targets = self._check_root(file_references, root_path)
+            else:
+                root, _ = self._check_root([], root_path)
+                targets = resolve_targets(root, list(relative_paths))
+        refs, batches = self._download_batches(file_references)
+        skipped: set[int] = set()
+        if skip_existing and targets is not None:
+            skipped = {
+                index
+                for index, ref in enumerate(refs)
+                if ref.file_size is not None and already_saved(targets[index], ref.file_size)
+            }
+            if skipped:
+                logger.info("skipping %d file(s) already saved", len(skipped))
+        requests: list[DownloadBatch] = []
+        for batch in batches:
+            pairs = [
+                (index, token)
+                for index, token in zip(batch.indices, batch.tokens, strict=True)
+                if index not in skipped
+            ]
+            for start in range(0, len(pairs), C.ID_BATCH_SIZE):
+                chunk = pairs[start : start + C.ID_BATCH_SIZE]
+                requests.append(
+                    DownloadBatch(
+                        batch.job_id, batch.kind, [i for i, _ in chunk], [t for _, t in chunk]
+                    )
+                )
+        count = sum(len(request.indices) for request in requests)
+        total = sum(refs[i].file_size or 0 for request in requests for i in request.indices)
+        return DownloadPlan(refs, requests, targets, count, total)
+
+    @staticmethod
+    def _job_folders(jobs: Sequence[JobRecord]) -> list[str]:
+        """One folder name per job for the bulk save: its name, made unique where needed.
+
+        Jobs that share a name get ``<name>-<n>`` with ``n`` counting from 2 in
+        the order given; a repeated job is refused.
+        """
+        seen_ids: set[str] = set()
+        used: set[str] = set()
+        folders = []
+        for job in jobs:
+            if job.job_id in seen_ids:
+                raise ValidationError(f"job {job.job_id!r} is given more than once")
+            seen_ids.add(job.job_id)
+            base = job.name or "job"
+            name, n = base, 1
+            while name.casefold() in used:
+                n += 1
+                name = f"{base}-{n}"
+            used.add(name.casefold())
+            folders.append(name)
+        return folders
+
     # -- submitting and uploading -----------------------------------------------------------
 
     def _submit_request(
@@ -422,13 +581,24 @@ class ClientCore:
                 f"ini_string must be the non-empty text of an ini file, got {ini_string!r}"
             )
         target: Cluster = to_cluster(cluster)
-        missing = missing_supporting_files(ini_string, base_dir)
-        if missing:
-            names = ", ".join(repr(str(p)) for p in missing)
-            raise ValidationError(f"supporting files named in the ini do not exist: {names}")
+        try:
+            supporting, problems = local_supporting_files(ini_string, base_dir)
+        except IniError as err:
+            raise ValidationError(f"the ini cannot be read as bilby_pipe reads it: {err}") from None
+        if problems:
+            raise ValidationError(
+                "supporting files named in the ini cannot be uploaded (nothing was sent): "
+                + "; ".join(problems)
+            )
         self._require_token("submitting a job")
         return SubmitRequest(
-            name, str(job_description), bool(private), ini_string, target.value, base_dir
+            name,
+            str(job_description),
+            bool(private),
+            ini_string,
+            target.value,
+            base_dir,
+            supporting,
         )
 
     @staticmethod
@@ -441,20 +611,31 @@ class ClientCore:
         return text, path.parent
 
     @staticmethod
-    def _supporting_paths(entries: Sequence[Any], base_dir: Path) -> list[tuple[Path, str]]:
-        """Local paths and tokens of the supporting files the server asked for."""
-        wanted = []
-        for entry in entries:
-            if entry is None:
-                continue
-            relative = Path(entry.file_path or "")
-            local = relative if relative.is_absolute() else base_dir / relative
-            if not local.is_file():
-                raise ValidationError(
-                    f"the server asked for supporting file {str(local)!r}, which does not exist"
-                )
-            wanted.append((local, entry.token or ""))
-        return wanted
+    def _supporting_paths(entries: Sequence[Any], request: SubmitRequest) -> list[tuple[Path, str]]:
+        """Local files and tokens of the supporting files the server asked for.
+
+        Only files the ini names (checked by :meth:`_submit_request`) can be
+        given; a request for any other path fails before anything is read or
+        sent, as a hostile server could otherwise name any file on the machine.
+        """
+        requested = [(e.file_path or "", e.token or "") for e in entries if e is not None]
+        pairs, refused = match_requested_files(requested, request.supporting, request.base_dir)
+        if refused:
+            raise GWCloudError(
+                "the server asked for supporting files the ini does not name: "
+                + ", ".join(repr(path) for path in refused)
+                + "; only files the ini names, inside its directory, are ever uploaded"
+            )
+        return [(local.path, token) for local, token in pairs]
+
+    @staticmethod
+    def _check_same_file(path: Path, handle: ProgressReader, request: SubmitRequest) -> None:
+        """Refuse an opened supporting file that is not the one checked before submission."""
+        info = os.fstat(handle.fileno())
+        for local in request.supporting.values():
+            if local.path == path and (local.device, local.inode) == (info.st_dev, info.st_ino):
+                return
+        raise GWCloudError(f"supporting file {str(path)!r} was replaced after it was checked")
 
     def _external_request(
         self,
@@ -557,18 +738,35 @@ class ClientCore:
         return changes
 
     @staticmethod
-    def _event(event_id: str, node: Any) -> EventID:
+    def _event(event_id: str, node: Any, *, strict: bool = True) -> EventID | None:
         if node is None:
-            raise GWCloudError(f"event ID {event_id!r} does not exist or is not visible")
+            if not strict:
+                return None
+            raise NotFoundError(
+                [{"message": f"event ID {event_id!r} does not exist or is not visible"}],
+                None,
+                "EventId",
+            )
         return EventID._from_gql(node)
 
     @staticmethod
-    def _half_submitted(job_id: str, err: GWCloudError) -> OperationOutcomeUnknown:
-        """The error for a job that was created but whose supporting files did not all arrive."""
+    def _half_submitted(
+        job_id: str, err: BaseException, *, sent: bool = True
+    ) -> OperationOutcomeUnknown:
+        """The error for a job that was created but whose supporting files did not all arrive.
+
+        ``sent=False`` says that no supporting file was sent at all (the
+        server's list was refused before any upload).
+        """
+        reason = str(err) if isinstance(err, GWCloudError) else f"{type(err).__name__}: {err}"
+        where = (
+            "none of them was sent. The job waits for files that will not come"
+            if not sent
+            else "the server may hold some of them"
+        )
         error = OperationOutcomeUnknown(
-            f"job {job_id!r} was created, but uploading its supporting files failed ({err}); "
-            f"the server may hold some of them. Check the job with get_job_by_id({job_id!r}) "
-            "before submitting again.",
+            f"job {job_id!r} was created, but uploading its supporting files failed ({reason}); "
+            f"{where}. Check the job with get_job_by_id({job_id!r}) before submitting again.",
             operation_name="UploadSupportingFiles",
         )
         error.job_id = job_id
@@ -581,7 +779,50 @@ class ClientCore:
         return str(created.result.job_id)
 
 
+def job_not_found(job_id: object) -> NotFoundError:
+    """The error for a job the server did not return (strict ``get_job_by_id``)."""
+    return NotFoundError(
+        [{"message": f"job {job_id!r} does not exist or is not visible to this client"}],
+        None,
+        "BilbyJob",
+    )
+
+
 def _as_reference(item: object) -> FileReference:
     if not isinstance(item, FileReference):
         raise ValidationError(f"file_references may hold only FileReference objects, not {item!r}")
     return item
+
+
+_JobT = TypeVar("_JobT", bound=JobRecord)
+
+
+def check_jobs(jobs: object, kind: type[_JobT]) -> list[_JobT]:
+    """Return ``jobs`` as a list if it is a list or tuple of ``kind`` objects."""
+    if not isinstance(jobs, (list, tuple)):
+        raise ValidationError(f"jobs must be a list of {kind.__name__}, got {jobs!r}")
+    for job in jobs:
+        if not isinstance(job, kind):
+            raise ValidationError(f"jobs may hold only {kind.__name__} objects, not {job!r}")
+    return list(jobs)
+
+
+def job_file_filter(job: JobRecord, file_filter: object) -> FileFilter:
+    """The filter ``file_filter`` names for ``job`` (a registered name, ``"full"`` or a function).
+
+    Raises
+    ------
+    ValidationError
+        ``file_filter`` is neither a known filter name nor callable.
+    """
+    if callable(file_filter):
+        return file_filter
+    if file_filter == "full":
+        return list
+    registry: dict[str, FileFilter] = getattr(type(job), "FILE_LIST_FILTERS", BUILTIN_FILTERS)
+    if not isinstance(file_filter, str) or file_filter not in registry:
+        names = ", ".join(repr(name) for name in [*sorted(registry), "full"])
+        raise ValidationError(
+            f"file_filter must be a filter name ({names}) or a function, got {file_filter!r}"
+        )
+    return registry[file_filter]

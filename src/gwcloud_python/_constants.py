@@ -32,14 +32,40 @@ RETRY_MAX_DELAY = 8.0
 RETRY_AFTER_MAX = 60.0
 RETRYABLE_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
 
-#: Downloads.
-DEFAULT_DOWNLOAD_CONCURRENCY = 8
+#: Downloads.  None: choose the number of parallel transfers from the number of files
+#: and the link's latency (LOW_LATENCY_CONCURRENCY on a fast link, up to
+#: MAX_DOWNLOAD_CONCURRENCY when answers take HIGH_LATENCY_SECONDS or more to start).
+DEFAULT_DOWNLOAD_CONCURRENCY: int | None = None
+LOW_LATENCY_CONCURRENCY = 8
+MAX_DOWNLOAD_CONCURRENCY = 32
+HIGH_LATENCY_SECONDS = 0.02
+#: Before the first answer, an ID request taking this long counts as a distant server.
+HIGH_LATENCY_HINT_SECONDS = 0.08
+#: Download-ID requests in flight at once, and files per request.
+ID_REQUEST_CONCURRENCY = 8
+ID_BATCH_SIZE = 250
 DOWNLOAD_CHUNK_SIZE = 1024 * 1024
-PART_SUFFIX = ".part"
+#: Temporary download files are ``.<name>.<tag>.gwcloud-part``; files at least
+#: RESUME_MIN_SIZE bytes long keep resume data in ``<that>.json`` while they download.
+PART_SUFFIX = ".gwcloud-part"
+SIDECAR_SUFFIX = ".json"
+RESUME_MIN_SIZE = 1024 * 1024
 #: In-memory downloads at least this large are spooled through a temporary file, so that
 #: building the returned ``bytes`` does not need a second full-size buffer.
 MEMORY_SPOOL_THRESHOLD = 16 * 1024 * 1024
 
 #: Connection pool shared by GraphQL calls and transfers.
 MAX_CONNECTIONS = 32
-MAX_KEEPALIVE_CONNECTIONS = 16
+MAX_KEEPALIVE_CONNECTIONS = 32
+
+#: Bounds of one GraphQL call: the largest answer accepted (bytes, after decompression) and
+#: the seconds a call may take in all, retries included, on top of the per-phase timeouts.
+#: A listing of thousands of jobs is a few MiB, so 64 MiB leaves a wide margin.
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
+DEFAULT_CALL_TIMEOUT = 600.0
+#: How often an async call checks whether its upload is out and its deadline clock runs.
+DEADLINE_POLL = 0.5
+#: Largest piece a compressed answer is inflated in at a time (bounds a compression bomb).
+DECOMPRESS_STEP = 256 * 1024
+#: A job listing that sends this many pages in a row without a job is treated as broken.
+MAX_EMPTY_PAGES = 10

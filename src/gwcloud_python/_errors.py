@@ -4,6 +4,8 @@ Every error the library raises on purpose derives from :class:`GWCloudError`::
 
     GWCloudError
     ├── GraphQLError                  the server answered with GraphQL errors
+    │   ├── NotFoundError             no such job, event ID or file, or not visible to you
+    │   ├── PermissionDeniedError     login required, or the user may not do this
     │   └── OperationOutcomeUnknown   (also TransportError) a mutation may or may not have run
     ├── AuthenticationError           bad token, expired session, anonymous write
     │   └── GWCloudAuthenticationError    1.x name
@@ -11,6 +13,7 @@ Every error the library raises on purpose derives from :class:`GWCloudError`::
     │   ├── DownloadError             a file transfer failed
     │   └── OperationOutcomeUnknown
     ├── ValidationError               bad input, raised before any request (also a ValueError)
+    ├── ClientClosedError             the client was used after close() (also a RuntimeError)
     └── ExternalFileDownloadException files of external jobs live elsewhere (1.x name)
 
 httpx and pydantic exceptions are translated in one place,
@@ -23,41 +26,133 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "ClientClosedError",
     "DownloadError",
     "ExternalFileDownloadException",
     "GWCloudAuthenticationError",
     "GWCloudError",
     "GraphQLError",
+    "NotFoundError",
     "OperationOutcomeUnknown",
+    "PermissionDeniedError",
     "TransportError",
     "ValidationError",
     "redact",
     "register_secret",
+    "registered_secret_count",
 ]
 
 _SECRETS_LOCK = threading.Lock()
-_SECRETS: set[str] = set()
+#: Secrets nobody replaces (API tokens), kept for the life of the process.
+_FIXED: set[str] = set()
+#: Secrets that are replaced over time (JWTs, refresh tokens, upload tokens), by
+#: ``(id(owner), slot)``: the current value and the one before it.
+_SLOTS: dict[tuple[int, str], tuple[str, ...]] = {}
+#: Owners whose entries are dropped when they are garbage-collected.
+_OWNERS: set[int] = set()
+#: The secrets to mask, longest first; rebuilt only when the registry changes.
+_ORDERED: tuple[str, ...] = ()
+#: How many values of one slot stay masked: the current one and the one it replaced.
+SLOT_HISTORY = 2
 _JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _MASK = "***"
 
 
-def register_secret(secret: str) -> None:
+def _rebuild() -> None:
+    # Called with _SECRETS_LOCK held.
+    global _ORDERED
+    values = set(_FIXED)
+    for history in _SLOTS.values():
+        values.update(history)
+    _ORDERED = tuple(sorted(values, key=len, reverse=True))
+
+
+#: Owners garbage-collected since the last clean-up.  Their finalizers only append here
+#: (they may run inside any allocation, even one made while the lock is held).
+_DEAD: list[int] = []
+
+
+def _forget_owner(key: int) -> None:
+    _DEAD.append(key)
+
+
+def _purge() -> bool:
+    # Called with _SECRETS_LOCK held; True when something was removed.
+    removed = False
+    while _DEAD:
+        key = _DEAD.pop()
+        _OWNERS.discard(key)
+        for slot in [s for s in _SLOTS if s[0] == key]:
+            del _SLOTS[slot]
+            removed = True
+    return removed
+
+
+def register_secret(secret: str, *, owner: object = None, slot: str = "") -> None:
     """Remember a secret so that :func:`redact` masks it in every message.
+
+    Without ``owner`` the secret is kept for the life of the process (meant
+    for API tokens, of which a program has few).  Secrets that are replaced
+    over time are registered with an ``owner`` and a ``slot`` name: a new
+    value pushes out all but the previous one, and the owner's entries are
+    forgotten when the owner is garbage-collected.  The registry therefore
+    stays bounded however often a session is renewed.
+
+    The previous value of a slot stays masked because a request sent with it
+    may still fail after the renewal, and its error must not show it.  Older
+    values are no longer masked by name; JWTs still are, by their shape.
 
     Parameters
     ----------
     secret : str
-        An API token, JWT or refresh token.  Strings shorter than four
-        characters are ignored, as masking them would garble messages.
+        An API token, JWT, refresh token or upload token.  Strings shorter
+        than four characters are ignored, as masking them would garble
+        messages.
+    owner : object, optional
+        The object the secret belongs to (for example the auth flow holding
+        a JWT); must support weak references.
+    slot : str, optional
+        Which of the owner's secrets this is (``"jwt"``, ``"refresh"``...).
     """
-    if len(secret) >= 4:
-        with _SECRETS_LOCK:
-            _SECRETS.add(secret)
+    if len(secret) < 4:
+        return
+    with _SECRETS_LOCK:
+        if _purge():
+            _rebuild()
+        if owner is None:
+            if secret in _FIXED:
+                return
+            _FIXED.add(secret)
+        else:
+            key = id(owner)
+            if key not in _OWNERS:
+                _OWNERS.add(key)
+                weakref.finalize(owner, _forget_owner, key)
+            history = _SLOTS.get((key, slot), ())
+            if history and history[-1] == secret:
+                return
+            _SLOTS[(key, slot)] = (*history, secret)[-SLOT_HISTORY:]
+        _rebuild()
+
+
+def registered_secret_count() -> int:
+    """How many secrets :func:`redact` masks by name (for tests and diagnostics).
+
+    Returns
+    -------
+    int
+        The number of distinct registered secrets.
+    """
+    with _SECRETS_LOCK:
+        if _purge():
+            _rebuild()
+        return len(_ORDERED)
 
 
 def redact(text: str) -> str:
@@ -73,9 +168,7 @@ def redact(text: str) -> str:
     str
         The same text with secrets replaced by ``***``.
     """
-    with _SECRETS_LOCK:
-        secrets = sorted(_SECRETS, key=len, reverse=True)
-    for secret in secrets:
+    for secret in _ORDERED:  # an immutable snapshot: no lock needed to read it
         if secret in text:
             text = text.replace(secret, _MASK)
     return _JWT_PATTERN.sub(_MASK, text)
@@ -128,6 +221,25 @@ class GraphQLError(GWCloudError):
         return [redact(str(e.get("message", ""))) for e in self.errors]
 
 
+class NotFoundError(GraphQLError):
+    """The server has no such job, event ID or file, or does not show it to this user.
+
+    GWCloud answers the same way for an ID that does not exist and for one
+    that belongs to somebody else's private job, so the two cannot be told
+    apart.  The constructor takes the same arguments as :class:`GraphQLError`.
+    """
+
+
+class PermissionDeniedError(GraphQLError):
+    """The server refused the operation: it needs a login, or a right the user lacks.
+
+    Raised, for example, when an anonymous client asks for something only a
+    logged-in user may see, or a user edits an event ID without being an
+    event administrator.  The constructor takes the same arguments as
+    :class:`GraphQLError`.
+    """
+
+
 class AuthenticationError(GWCloudError):
     """The request could not be authenticated, or needs a token the client lacks."""
 
@@ -178,8 +290,8 @@ class OperationOutcomeUnknown(TransportError, GraphQLError):
         url: str | None = None,
         status_code: int | None = None,
     ) -> None:
-        self.errors = []
-        self.data = None
+        self.errors: list[dict[str, Any]] = []
+        self.data: dict[str, Any] | None = None
         self.operation_name = operation_name
         #: ID of a job known to exist already (a submission whose later step failed), or None.
         self.job_id: str | None = None
@@ -190,6 +302,15 @@ class OperationOutcomeUnknown(TransportError, GraphQLError):
 
 class ValidationError(GWCloudError, ValueError):
     """An argument is invalid; raised before any request is sent."""
+
+
+class ClientClosedError(GWCloudError, RuntimeError):
+    """The client was used after :meth:`~gwcloud_python.GWCloud.close`.
+
+    Create a new client, or use ``with GWCloud(...) as gw:`` so that the
+    client is closed only when the block ends.  Also a ``RuntimeError``, the
+    class httpx raised in this case before.
+    """
 
 
 class ExternalFileDownloadException(GWCloudError):

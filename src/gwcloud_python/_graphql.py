@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -23,7 +24,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import to_jsonable_python
 
 from . import _constants as C
-from ._errors import TransportError
+from ._errors import OperationOutcomeUnknown, TransportError
 from ._transport import AsyncTransport, Transport, UploadLike
 
 __all__ = [
@@ -65,7 +66,8 @@ def guarded(client: _Client) -> _Client:
 
     The generated methods parse answers with pydantic; a server answering
     something that does not fit the schema would otherwise surface as a
-    ``pydantic.ValidationError``.  The proxy keeps the client's type.
+    ``pydantic.ValidationError`` (or, nested absurdly deep, a
+    ``RecursionError``).  The proxy keeps the client's type.
     """
     return cast(_Client, _GuardedClient(client))
 
@@ -82,31 +84,63 @@ class _GuardedClient:
         if inspect.iscoroutinefunction(method):
 
             async def call_async(*args: Any, **kwargs: Any) -> Any:
+                sent = _SENT_MUTATION.set(None)
                 try:
                     return await method(*args, **kwargs)
                 except PydanticValidationError as err:
                     raise _schema_mismatch(name, err) from None
+                except RecursionError:
+                    raise _too_deep(name) from None
+                finally:
+                    _SENT_MUTATION.reset(sent)
 
             return call_async
         if callable(method):
 
             def call(*args: Any, **kwargs: Any) -> Any:
+                sent = _SENT_MUTATION.set(None)
                 try:
                     return method(*args, **kwargs)
                 except PydanticValidationError as err:
                     raise _schema_mismatch(name, err) from None
+                except RecursionError:
+                    raise _too_deep(name) from None
+                finally:
+                    _SENT_MUTATION.reset(sent)
 
             return call
         return method
+
+
+#: Name of the mutation the current call has sent (set by ``execute``), so that an
+#: answer that cannot be read is reported as an unknown outcome, not a plain failure.
+_SENT_MUTATION: ContextVar[str | None] = ContextVar("gwcloud_sent_mutation", default=None)
+
+
+def _unreadable(name: str, what: str) -> TransportError:
+    mutation = _SENT_MUTATION.get()
+    if mutation is not None:
+        return OperationOutcomeUnknown(
+            f"{mutation} was sent but {what}; the server may or may not have carried it out. "
+            "It was not retried: check the job or event ID on the server before sending it "
+            "again.",
+            operation_name=mutation,
+        )
+    return TransportError(f"{name}: {what}")
+
+
+def _too_deep(name: str) -> TransportError:
+    return _unreadable(name, "the server's answer is nested too deeply to read")
 
 
 def _schema_mismatch(name: str, err: PydanticValidationError) -> TransportError:
     problems = err.errors(include_url=False, include_input=False)
     first = problems[0] if problems else {"loc": (), "msg": "invalid"}
     where = ".".join(str(part) for part in first["loc"])
-    return TransportError(
-        f"{name}: the server's answer does not match the GraphQL schema "
-        f"({len(problems)} problem(s); first at {where or 'top level'}: {first['msg']})"
+    return _unreadable(
+        name,
+        "the server's answer does not match the GraphQL schema "
+        f"({len(problems)} problem(s); first at {where or 'top level'}: {first['msg']})",
     )
 
 
@@ -194,6 +228,9 @@ class GraphQLClientBase:
     ) -> dict[str, Any]:
         """Send one operation and return the ``data`` of the answer."""
         values, uploads = prepare_variables(variables)
+        mutation = _must_not_repeat(query, operation_name)
+        if mutation:
+            _SENT_MUTATION.set(operation_name or "mutation")
         return self.channel.transport.post_graphql(
             self.url,
             query=query,
@@ -201,7 +238,7 @@ class GraphQLClientBase:
             variables=values,
             uploads=uploads,
             auth=self.channel.auth,
-            mutation=_must_not_repeat(query, operation_name),
+            mutation=mutation,
         )
 
     def get_data(self, response: dict[str, Any]) -> dict[str, Any]:
@@ -245,6 +282,9 @@ class AsyncGraphQLClientBase:
     ) -> dict[str, Any]:
         """Send one operation and return the ``data`` of the answer."""
         values, uploads = prepare_variables(variables)
+        mutation = _must_not_repeat(query, operation_name)
+        if mutation:
+            _SENT_MUTATION.set(operation_name or "mutation")
         return await self.channel.transport.post_graphql(
             self.url,
             query=query,
@@ -252,7 +292,7 @@ class AsyncGraphQLClientBase:
             variables=values,
             uploads=uploads,
             auth=self.channel.auth,
-            mutation=_must_not_repeat(query, operation_name),
+            mutation=mutation,
         )
 
     def get_data(self, response: dict[str, Any]) -> dict[str, Any]:

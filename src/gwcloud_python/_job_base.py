@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from ._errors import GWCloudError, ValidationError
 from .event_id import EventID
-from .helpers import JobStatus, JobType
+from .helpers import JobStatus, JobType, parse_datetime
 
 __all__ = ["JobRecord", "check_description", "check_filter", "check_job_name"]
 
 _J = TypeVar("_J", bound="JobRecord")
-#: Fields of the generated job models kept in ``BilbyJob.other`` (when the model has them).
-_OTHER_FIELDS = (
+#: Fields of the generated job models that become typed attributes (when the model has them).
+_MODEL_FIELDS = (
     "private",
     "is_ligo_job",
     "job_type",
@@ -49,10 +50,40 @@ class _JobFields(Protocol):
     def event_id(self) -> Any: ...
 
 
+def _to_event_id(value: object) -> EventID | None:
+    """Accept an :class:`EventID`, a 1.x-style dict of its fields, or nothing."""
+    if isinstance(value, EventID) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return EventID(**value) if value else None
+    raise ValidationError(
+        f"event_id must be an EventID, a dict of its fields or None, got {value!r}"
+    )
+
+
+def _to_status(value: object) -> JobStatus | None:
+    """Accept a :class:`JobStatus`, a 1.x-style ``{"name": ..., "date": ...}`` dict, or nothing."""
+    if isinstance(value, JobStatus) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return JobStatus(status=value["name"], date=value.get("date"), number=value.get("number"))
+    raise ValidationError(
+        f"job_status must be a JobStatus, a dict with 'name' and 'date' or None, got {value!r}"
+    )
+
+
+def _to_job_type(value: object) -> JobType | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value in set(JobType):
+        return JobType(value)
+    raise ValidationError(f"job type must be 0, 1, 2 or a JobType, got {value!r}")
+
+
 class JobRecord:
     """The fields of a Bilby job; :class:`BilbyJob` and ``AsyncBilbyJob`` add the requests.
 
-    Two jobs are equal when their IDs are.
+    Two jobs are equal when their IDs and types are (as in gwcloud-python 1.x).
 
     Parameters
     ----------
@@ -62,12 +93,30 @@ class JobRecord:
         The job's ID (a Relay global ID).
     name, description, user : str
         The job's name, description and owner's name.
-    event_id : EventID or None
-        The event the job analyses.
-    job_status : JobStatus or None
-        Current status.
+    event_id : EventID or dict or None
+        The event the job analyses; a dict of :class:`EventID` fields (as 1.x took)
+        is converted.
+    job_status : JobStatus or dict or None
+        Current status; a ``{"name": ..., "date": ...}`` dict (as 1.x took) is converted.
     **kwargs
-        Any other fields, kept in :attr:`other`.
+        The typed fields below by name (``labels``, ``private``, ``job_type``...);
+        anything else is kept and shown in :attr:`other`.
+
+    Attributes
+    ----------
+    labels : list of str or None
+        The job's labels (``"Official"``...); None when the query did not fetch them
+        (public job lists leave them out).
+    private : bool or None
+        Whether only the owner may see the job.
+    is_ligo_job : bool or None
+        Whether only LIGO members may see it.
+    cluster : str or None
+        Cluster the job ran on.
+    creation_time, last_updated, timestamp : datetime or None
+        When the job was created, last changed, and its search timestamp.
+    job_controller_id : int or None
+        The job controller's ID of the job.
     """
 
     def __init__(
@@ -77,8 +126,8 @@ class JobRecord:
         name: str,
         description: str | None,
         user: str | None,
-        event_id: EventID | None,
-        job_status: JobStatus | None,
+        event_id: EventID | Mapping[str, Any] | None,
+        job_status: JobStatus | Mapping[str, Any] | None,
         **kwargs: Any,
     ) -> None:
         self.client = client
@@ -86,11 +135,23 @@ class JobRecord:
         self.name = name
         self.description = description
         self.user = user
-        self.event_id = event_id
-        self.status = job_status
-        self.other: dict[str, Any] = dict(kwargs)
-        kind = self.other.get("job_type")
-        self._job_type: JobType | None = JobType(kind) if kind is not None else None
+        self.event_id: EventID | None = _to_event_id(event_id)
+        self.status: JobStatus | None = _to_status(job_status)
+        labels = kwargs.pop("labels", None)
+        self.labels: list[str] | None = None if labels is None else [str(x) for x in labels]
+        private = kwargs.pop("private", None)
+        self.private: bool | None = None if private is None else bool(private)
+        ligo = kwargs.pop("is_ligo_job", None)
+        self.is_ligo_job: bool | None = None if ligo is None else bool(ligo)
+        cluster = kwargs.pop("cluster", None)
+        self.cluster: str | None = None if cluster is None else str(cluster)
+        self.creation_time: datetime | None = parse_datetime(kwargs.pop("creation_time", None))
+        self.last_updated: datetime | None = parse_datetime(kwargs.pop("last_updated", None))
+        self.timestamp: datetime | None = parse_datetime(kwargs.pop("timestamp", None))
+        controller = kwargs.pop("job_controller_id", None)
+        self.job_controller_id: int | None = None if controller is None else int(controller)
+        self._job_type: JobType | None = _to_job_type(kwargs.pop("job_type", None))
+        self._extra: dict[str, Any] = kwargs
 
     @classmethod
     def _from_gql(cls: type[_J], client: Any, node: _JobFields) -> _J:
@@ -98,14 +159,14 @@ class JobRecord:
         status = node.job_status
         event = node.event_id
         values = vars(node)  # a pydantic model's fields; avoids slow failing getattr calls
-        other: dict[str, Any] = {}
+        fields: dict[str, Any] = {}
         # Single-job queries carry labels; public lists leave them out to stay fast.
         labels: Sequence[_LabelFields | None] | None = values.get("labels")
         if labels is not None:
-            other["labels"] = [label.name for label in labels if label is not None]
-        for field in _OTHER_FIELDS:
+            fields["labels"] = [label.name for label in labels if label is not None]
+        for field in _MODEL_FIELDS:
             if field in values:
-                other[field] = values[field]
+                fields[field] = values[field]
         return cls(
             client,
             job_id=str(node.id),
@@ -118,7 +179,7 @@ class JobRecord:
                 if status
                 else None
             ),
-            **other,
+            **fields,
         )
 
     @property
@@ -131,13 +192,44 @@ class JobRecord:
         """Alias of :attr:`status`."""
         return self.status
 
+    @property
+    def type(self) -> JobType | None:
+        """The job's type as gwcloud-python 1.x held it: None until known (settable).
+
+        A :class:`JobType` (an ``int``: 0 normal, 1 uploaded, 2 external) once the
+        job's files were listed or a query carried it.
+        """
+        return self._job_type
+
+    @type.setter
+    def type(self, value: JobType | int | None) -> None:
+        self._job_type = _to_job_type(value)
+
+    @property
+    def other(self) -> dict[str, Any]:
+        """The job's further fields as one dict (the 1.x ``other``), a fresh copy on each use.
+
+        Read-only: it lists the typed attributes that are known (``labels``,
+        ``private``, ``job_type``, ``creation_time``...) and any extra keyword
+        arguments the job was built with.  Prefer the attributes themselves.
+        """
+        found: dict[str, Any] = {}
+        if self.labels is not None:
+            found["labels"] = list(self.labels)
+        for field in _MODEL_FIELDS:
+            value = self._job_type if field == "job_type" else getattr(self, field)
+            if value is not None:
+                found[field] = value
+        found.update(self._extra)
+        return found
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, job_id={self.job_id!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, JobRecord):
             return NotImplemented
-        return self.job_id == other.job_id
+        return self.job_id == other.job_id and self._job_type == other._job_type
 
     def __hash__(self) -> int:
         return hash(self.job_id)

@@ -17,6 +17,8 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
+from ._errors import GWCloudError
+
 __all__ = ["ProgressReader", "UploadProgressCallback", "open_for_upload"]
 
 #: ``callback(bytes_done, bytes_total)``.
@@ -203,6 +205,7 @@ class ProgressReader(io.RawIOBase):
         if size is None or size < 0:
             return self.readall()
         data = self._handle.read(size)
+        self._check_size(len(data), size)
         if data:
             self._moved_to(self.bytes_done + len(data))
         return data
@@ -238,6 +241,7 @@ class ProgressReader(io.RawIOBase):
             data = self._handle.read(len(view))
             count = len(data)
             view[:count] = data
+        self._check_size(count, len(view))
         if count:
             self._moved_to(self.bytes_done + count)
         return count
@@ -254,6 +258,25 @@ class ProgressReader(io.RawIOBase):
                 self._handle.close()
         finally:
             super().close()
+
+    def _check_size(self, count: int, asked: int) -> None:
+        """Refuse a file whose size changed since it was opened.
+
+        Its length (:attr:`total`) has already been announced as the
+        upload's ``Content-Length``; sending more or fewer bytes would only
+        fail deeper in the HTTP stack, with an error from outside our tree.
+        """
+        end = self.bytes_done + count
+        if end > self.total:
+            raise GWCloudError(
+                f"{self.name!r} grew while it was being uploaded (it had {self.total} bytes "
+                "when the upload started); the upload was stopped"
+            )
+        if count == 0 and asked > 0 and end < self.total:
+            raise GWCloudError(
+                f"{self.name!r} shrank while it was being uploaded (it ended after {end} of "
+                f"the {self.total} bytes it had when the upload started); the upload was stopped"
+            )
 
     def _check_open(self) -> None:
         if self.closed:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from ._job_base import JobRecord, check_description, check_filter, check_job_name
+from ._validation import check_bool
 from .event_id import EventID
 from .file_filters import BUILTIN_FILTERS, FileFilter
 from .file_reference import FileReference, FileReferenceList
@@ -36,6 +37,9 @@ class AsyncBilbyJob(JobRecord):
     """
 
     client: AsyncGWCloud
+
+    #: The file-list filters by name (as :attr:`BilbyJob.FILE_LIST_FILTERS`).
+    FILE_LIST_FILTERS: ClassVar[dict[str, FileFilter]] = dict(BUILTIN_FILTERS)
 
     async def get_job_type(self) -> JobType:
         """How the job came to GWCloud; fetched with the file list when not yet known."""
@@ -67,23 +71,28 @@ class AsyncBilbyJob(JobRecord):
 
     async def set_event_id(self, event_id: EventID | str | None = None) -> None:
         """Attach the job to an event or detach it (see :meth:`BilbyJob.set_event_id`)."""
-        self.event_id = await self.client._set_job_event_id(self.job_id, event_id)
+        self.event_id: EventID | None = await self.client._set_job_event_id(self.job_id, event_id)
 
     async def get_full_file_list(self) -> FileReferenceList:
-        """List every file of the job (directories left out)."""
+        """List every file of the job (directories left out); this also learns its type."""
         files, _ = await self.client._get_job_files(self)
         return files
 
     async def _filtered(self, file_filter: FileFilter) -> FileReferenceList:
-        return FileReferenceList(file_filter(list(await self.get_full_file_list())))
+        return (await self.get_full_file_list()).filter_list(file_filter)
 
     async def _get(self, file_filter: FileFilter) -> list[tuple[Path, bytes]]:
         return await self.client.get_files_by_reference(await self._filtered(file_filter))
 
-    async def _save(self, file_filter: FileFilter, root_path: PathLike) -> list[Path]:
+    async def _save(
+        self, file_filter: FileFilter, root_path: PathLike, skip_existing: bool = False
+    ) -> list[Path]:
         self.client._check_root([], root_path)
+        check_bool(skip_existing, "skip_existing")
         refs = await self._filtered(file_filter)
-        return await self.client.save_files_by_reference(refs, root_path)
+        return await self.client.save_files_by_reference(
+            refs, root_path, skip_existing=skip_existing
+        )
 
     async def get_default_file_list(self) -> FileReferenceList:
         """The default files: PNGs in data/ and result/, config, HTML pages, result JSON."""
@@ -93,9 +102,15 @@ class AsyncBilbyJob(JobRecord):
         """Download the default files into memory as ``(path, bytes)`` pairs."""
         return await self._get(BUILTIN_FILTERS["default"])
 
-    async def save_default_files(self, root_path: PathLike) -> list[Path]:
-        """Save the default files under ``root_path``, keeping their directories."""
-        return await self._save(BUILTIN_FILTERS["default"], root_path)
+    async def save_default_files(
+        self, root_path: PathLike, *, skip_existing: bool = False
+    ) -> list[Path]:
+        """Save the default files under ``root_path``, keeping their directories.
+
+        ``skip_existing=True`` leaves alone (and does not fetch) every file already
+        saved there with its listed size.
+        """
+        return await self._save(BUILTIN_FILTERS["default"], root_path, skip_existing)
 
     async def get_config_file_list(self) -> FileReferenceList:
         """The ``*_config_complete.ini`` files."""
@@ -105,9 +120,15 @@ class AsyncBilbyJob(JobRecord):
         """Download the config files into memory."""
         return await self._get(BUILTIN_FILTERS["config"])
 
-    async def save_config_files(self, root_path: PathLike) -> list[Path]:
-        """Save the config files under ``root_path``."""
-        return await self._save(BUILTIN_FILTERS["config"], root_path)
+    async def save_config_files(
+        self, root_path: PathLike, *, skip_existing: bool = False
+    ) -> list[Path]:
+        """Save the config files under ``root_path``.
+
+        ``skip_existing=True`` leaves alone (and does not fetch) every file already
+        saved there with its listed size.
+        """
+        return await self._save(BUILTIN_FILTERS["config"], root_path, skip_existing)
 
     async def get_png_file_list(self) -> FileReferenceList:
         """Every PNG file."""
@@ -117,9 +138,15 @@ class AsyncBilbyJob(JobRecord):
         """Download every PNG into memory."""
         return await self._get(BUILTIN_FILTERS["png"])
 
-    async def save_png_files(self, root_path: PathLike) -> list[Path]:
-        """Save every PNG under ``root_path``."""
-        return await self._save(BUILTIN_FILTERS["png"], root_path)
+    async def save_png_files(
+        self, root_path: PathLike, *, skip_existing: bool = False
+    ) -> list[Path]:
+        """Save every PNG under ``root_path``.
+
+        ``skip_existing=True`` leaves alone (and does not fetch) every file already
+        saved there with its listed size.
+        """
+        return await self._save(BUILTIN_FILTERS["png"], root_path, skip_existing)
 
     async def get_corner_plot_file_list(self) -> FileReferenceList:
         """The ``*_corner.png`` corner plots."""
@@ -129,9 +156,15 @@ class AsyncBilbyJob(JobRecord):
         """Download the corner plots into memory."""
         return await self._get(BUILTIN_FILTERS["corner_plot"])
 
-    async def save_corner_plot_files(self, root_path: PathLike) -> list[Path]:
-        """Save the corner plots under ``root_path``."""
-        return await self._save(BUILTIN_FILTERS["corner_plot"], root_path)
+    async def save_corner_plot_files(
+        self, root_path: PathLike, *, skip_existing: bool = False
+    ) -> list[Path]:
+        """Save the corner plots under ``root_path``.
+
+        ``skip_existing=True`` leaves alone (and does not fetch) every file already
+        saved there with its listed size.
+        """
+        return await self._save(BUILTIN_FILTERS["corner_plot"], root_path, skip_existing)
 
     async def get_result_json_file_list(self) -> FileReferenceList:
         """The result JSON in result/ (merged result when there is one)."""
@@ -141,9 +174,15 @@ class AsyncBilbyJob(JobRecord):
         """Download the result JSON into memory."""
         return await self._get(BUILTIN_FILTERS["result_json"])
 
-    async def save_result_json_files(self, root_path: PathLike) -> list[Path]:
-        """Save the result JSON under ``root_path``."""
-        return await self._save(BUILTIN_FILTERS["result_json"], root_path)
+    async def save_result_json_files(
+        self, root_path: PathLike, *, skip_existing: bool = False
+    ) -> list[Path]:
+        """Save the result JSON under ``root_path``.
+
+        ``skip_existing=True`` leaves alone (and does not fetch) every file already
+        saved there with its listed size.
+        """
+        return await self._save(BUILTIN_FILTERS["result_json"], root_path, skip_existing)
 
     @classmethod
     def register_file_list_filter(
@@ -168,8 +207,10 @@ class AsyncBilbyJob(JobRecord):
         async def get_files(self: AsyncBilbyJob) -> list[tuple[Path, bytes]]:
             return await self._get(file_list_filter_fn)
 
-        async def save_files(self: AsyncBilbyJob, root_path: PathLike) -> list[Path]:
-            return await self._save(file_list_filter_fn, root_path)
+        async def save_files(
+            self: AsyncBilbyJob, root_path: PathLike, *, skip_existing: bool = False
+        ) -> list[Path]:
+            return await self._save(file_list_filter_fn, root_path, skip_existing)
 
         get_file_list.__doc__ = f"The files kept by the {name!r} filter."
         get_files.__doc__ = f"Download the {name!r} files into memory as (path, bytes) pairs."
@@ -177,3 +218,4 @@ class AsyncBilbyJob(JobRecord):
         setattr(cls, f"get_{name}_file_list", get_file_list)
         setattr(cls, f"get_{name}_files", get_files)
         setattr(cls, f"save_{name}_files", save_files)
+        cls.FILE_LIST_FILTERS[name] = file_list_filter_fn

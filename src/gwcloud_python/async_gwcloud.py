@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 import httpx
 from gwcloud_bilby2026_client_async import AsyncBilby2026Client
@@ -24,19 +26,32 @@ from gwcloud_bilby2026_client_async import Upload as Upload2026
 from gwcloud_bilby_client_async import AsyncBilbyClient, SupportingFileUploadInput, Upload
 
 from . import _constants as C
-from ._archive import check_job_archive, check_job_directory, job_directory_archive
-from ._client_base import PAGE_SIZE, ClientCore, SubmitRequest
-from ._errors import GWCloudError, register_secret
-from ._files import Downloader, DownloadItem, ProgressCallback
+from ._archive import async_job_directory_archive, check_job_archive, check_job_directory
+from ._client_base import (
+    PAGE_SIZE,
+    ClientCore,
+    DownloadBatch,
+    DownloadPlan,
+    PageGuard,
+    SubmitRequest,
+    check_jobs,
+    job_file_filter,
+    job_not_found,
+)
+from ._errors import GWCloudError, NotFoundError, register_secret
+from ._files import Downloader, DownloadFeed, DownloadItem, ProgressCallback, make_output_directory
 from ._graphql import AsyncChannel, guarded
 from ._transport import AsyncTransport, Transport
 from ._validation import check_event_id, check_number, to_global_job_id
 from .async_bilby_job import AsyncBilbyJob
 from .event_id import EventID
+from .file_filters import FileFilter
 from .file_reference import FileReference, FileReferenceList
 from .helpers import Cluster, JobType, TimeRange
 
 __all__ = ["AsyncGWCloud"]
+
+_R = TypeVar("_R")
 
 PathLike = str | os.PathLike[str]
 
@@ -57,6 +72,8 @@ class AsyncGWCloud(ClientCore):
         Keyword-only, as for :class:`GWCloud`.
     progress_callback, allow_insecure_http, file_download_url, job_file_download_url
         Keyword-only, as for :class:`GWCloud`.
+    call_timeout, max_response_size
+        Keyword-only bounds of every GraphQL call, as for :class:`GWCloud`.
     http_client : httpx.AsyncClient, optional
         A client to use for GraphQL requests instead of the built-in one.
 
@@ -77,13 +94,15 @@ class AsyncGWCloud(ClientCore):
         service: str | None = None,
         timeout: float | httpx.Timeout = C.DEFAULT_TIMEOUT,
         max_retries: int = C.DEFAULT_MAX_RETRIES,
-        download_concurrency: int = C.DEFAULT_DOWNLOAD_CONCURRENCY,
+        download_concurrency: int | None = C.DEFAULT_DOWNLOAD_CONCURRENCY,
         progress: bool | None = None,
         progress_callback: ProgressCallback | None = None,
         http_client: httpx.AsyncClient | None = None,
         allow_insecure_http: bool = False,
         file_download_url: str | None = None,
         job_file_download_url: str | None = None,
+        call_timeout: float | None = C.DEFAULT_CALL_TIMEOUT,
+        max_response_size: int = C.DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._configure(
             token,
@@ -100,11 +119,20 @@ class AsyncGWCloud(ClientCore):
             job_file_download_url=job_file_download_url,
         )
         #: The async transport of GraphQL requests; low level, not a stable API.
-        self.client = AsyncTransport(
-            timeout=timeout, max_retries=max_retries, http_client=http_client
+        self.client: AsyncTransport = AsyncTransport(
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
+            call_timeout=call_timeout,
+            max_response_size=max_response_size,
         )
         #: The sync transport used (in worker threads) for token exchanges and transfers.
-        self.sync_client = Transport(timeout=timeout, max_retries=max_retries)
+        self.sync_client: Transport = Transport(
+            timeout=timeout,
+            max_retries=max_retries,
+            call_timeout=call_timeout,
+            max_response_size=max_response_size,
+        )
         channel = AsyncChannel(self.client, self._bilby_auth(self.sync_client))
         self._bilby = guarded(AsyncBilbyClient(url=self.endpoint, http_client=channel))
         self._bilby2026 = guarded(AsyncBilby2026Client(url=self.endpoint, http_client=channel))
@@ -147,9 +175,11 @@ class AsyncGWCloud(ClientCore):
         """Yield jobs page by page; ``await fetch(first=, after=)`` returns one connection."""
         await self.authenticate()
         seen, after = 0, None
+        pages = PageGuard(self.endpoint)
         while True:
             page = await fetch(**self._page_request(page_size, limit, seen, after))
             nodes, after = self._page_nodes(page)
+            pages.advance(nodes, after)
             for node in nodes[: None if limit is None else limit - seen]:
                 seen += 1
                 yield AsyncBilbyJob._from_gql(self, node)
@@ -211,13 +241,34 @@ class AsyncGWCloud(ClientCore):
         self._require_token("iter_user_jobs")
         return self._walk_user(page_size, None)
 
-    async def get_job_by_id(self, job_id: str | int) -> AsyncBilbyJob:
-        """Fetch one job by its ID or integer key (see :meth:`GWCloud.get_job_by_id`)."""
+    @overload
+    async def get_job_by_id(self, job_id: str | int, *, strict: Literal[True]) -> AsyncBilbyJob: ...
+
+    @overload
+    async def get_job_by_id(
+        self, job_id: str | int, *, strict: bool = False
+    ) -> AsyncBilbyJob | None: ...
+
+    async def get_job_by_id(
+        self, job_id: str | int, *, strict: bool = False
+    ) -> AsyncBilbyJob | None:
+        """Fetch one job by its ID or integer key (see :meth:`GWCloud.get_job_by_id`).
+
+        Returns None when there is no such job, unless ``strict=True`` (then
+        :class:`NotFoundError`).
+        """
         global_id = to_global_job_id(job_id)
         await self.authenticate()
-        node = (await self._bilby.bilby_job(id=global_id)).bilby_job
+        try:
+            node = (await self._bilby.bilby_job(id=global_id)).bilby_job
+        except NotFoundError:
+            if strict:
+                raise
+            return None
         if node is None:
-            raise GWCloudError(f"job {job_id!r} does not exist or is not visible to this client")
+            if strict:
+                raise job_not_found(job_id)
+            return None
         return AsyncBilbyJob._from_gql(self, node)
 
     # -- used by AsyncBilbyJob --------------------------------------------------------------
@@ -245,21 +296,75 @@ class AsyncGWCloud(ClientCore):
 
     # -- files ------------------------------------------------------------------------------
 
+    async def _request_ids(
+        self, plan: DownloadPlan, batch: DownloadBatch
+    ) -> list[tuple[int, DownloadItem]]:
+        ids = (
+            await self._bilby.generate_file_download_ids(
+                job_id=batch.job_id, download_tokens=list(batch.tokens)
+            )
+        ).generate_file_download_ids
+        return self._batch_items(plan.refs, batch, ids.result if ids else None)
+
     async def _download_items(self, file_references: Sequence[FileReference]) -> list[DownloadItem]:
-        refs, batches = self._download_batches(file_references)
+        plan = self._download_plan(file_references)
         await self.authenticate()
-        items: list[DownloadItem | None] = [None] * len(refs)
-        for batch in batches:
-            ids = (
-                await self._bilby.generate_file_download_ids(
-                    job_id=batch.job_id, download_tokens=list(batch.tokens)
-                )
-            ).generate_file_download_ids
-            for index, item in self._batch_items(refs, batch, ids.result if ids else None):
-                items[index] = item
-        return [item for item in items if item is not None]
+        items: dict[int, DownloadItem] = {}
+        for batch in plan.requests:
+            items.update(await self._request_ids(plan, batch))
+        return [items[index] for index in sorted(items)]
+
+    async def _run_plan(self, plan: DownloadPlan) -> dict[int, Any]:
+        """Run the transfers in worker threads while download IDs are requested on the loop.
+
+        Up to :data:`~gwcloud_python._constants.ID_REQUEST_CONCURRENCY` ID
+        requests are in flight at once; each answer's files start transferring
+        as soon as it arrives.  Cancelling the call stops the transfers (an
+        interrupted large file is kept for a later resume).
+        """
+        if plan.count == 0:
+            return {}
+        await self.authenticate()
+        downloader = self._downloader()
+        feed = DownloadFeed()
+        limit = asyncio.Semaphore(C.ID_REQUEST_CONCURRENCY)
+
+        async def resolve(batch: DownloadBatch) -> None:
+            async with limit:
+                if feed.cancelled:
+                    return
+                started = time.perf_counter()
+                entries = await self._request_ids(plan, batch)
+                feed.put(entries, latency=time.perf_counter() - started)
+
+        async def produce() -> None:
+            try:
+                await asyncio.gather(*(resolve(batch) for batch in plan.requests))
+                feed.close()
+            except BaseException as err:  # handed to the caller through the feed
+                feed.fail(err)
+
+        if plan.targets is not None:
+            run: Callable[[], dict[int, Any]] = functools.partial(
+                downloader.run_save, feed, plan.target_map, plan.count, plan.total_bytes
+            )
+        else:
+            run = functools.partial(downloader.run_fetch, feed, plan.count, plan.total_bytes)
+        producer = asyncio.ensure_future(produce())
+        try:
+            # Not asyncio.to_thread: the engine waits for the feed, and the ID requests may
+            # need the default executor (token exchange), which would deadlock if concurrent
+            # downloads filled it.
+            return await _in_own_thread(run)
+        except BaseException as err:
+            feed.fail(err)
+            producer.cancel()
+            raise
+        finally:
+            await asyncio.gather(producer, return_exceptions=True)
 
     def _downloader(self) -> Downloader:
+        self.sync_client.check_open()
         return Downloader(
             self.sync_client.http,
             concurrency=self._download_concurrency,
@@ -273,18 +378,76 @@ class AsyncGWCloud(ClientCore):
         self, file_references: Sequence[FileReference]
     ) -> list[tuple[Path, bytes]]:
         """Download files into memory (see :meth:`GWCloud.get_files_by_reference`)."""
-        items = await self._download_items(file_references)
-        contents = await asyncio.to_thread(self._downloader().fetch, items)
-        return [(Path(item.path), data) for item, data in zip(items, contents, strict=True)]
+        plan = self._download_plan(file_references)
+        contents = await self._run_plan(plan)
+        return [(Path(ref.path.as_posix()), contents[i]) for i, ref in enumerate(plan.refs)]
+
+    async def _save_plan(self, plan: DownloadPlan, root_path: PathLike) -> list[Path]:
+        if plan.count:
+            await asyncio.to_thread(make_output_directory, Path(root_path))
+        await self._run_plan(plan)
+        assert plan.targets is not None
+        return list(plan.targets)
 
     async def save_files_by_reference(
-        self, file_references: Sequence[FileReference], root_path: PathLike
+        self,
+        file_references: Sequence[FileReference],
+        root_path: PathLike,
+        *,
+        skip_existing: bool = False,
     ) -> list[Path]:
-        """Download files to disk (see :meth:`GWCloud.save_files_by_reference`)."""
-        root, targets = self._check_root(file_references, root_path)
-        items = await self._download_items(file_references)
-        save = functools.partial(self._downloader().save, targets=targets)
-        return await asyncio.to_thread(save, items, root)
+        """Download files to disk (see :meth:`GWCloud.save_files_by_reference`).
+
+        Paths are checked and existing files looked at in a worker thread, so
+        the event loop is not held up by a long list.
+        """
+        plan = await asyncio.to_thread(
+            functools.partial(
+                self._download_plan, file_references, root_path, skip_existing=skip_existing
+            )
+        )
+        return await self._save_plan(plan, root_path)
+
+    async def save_job_files(
+        self,
+        jobs: Sequence[AsyncBilbyJob],
+        root_path: PathLike,
+        file_filter: str | FileFilter = "default",
+        *,
+        skip_existing: bool = False,
+    ) -> list[Path]:
+        """Save the files of many jobs in one pipeline (see :meth:`GWCloud.save_job_files`).
+
+        The jobs' file lists are fetched concurrently (at most
+        :data:`~gwcloud_python._constants.ID_REQUEST_CONCURRENCY` at once).
+        """
+        jobs = check_jobs(jobs, AsyncBilbyJob)
+        filters = [job_file_filter(job, file_filter) for job in jobs]
+        self._check_root([], root_path)
+        folders = self._job_folders(jobs)
+        limit = asyncio.Semaphore(C.ID_REQUEST_CONCURRENCY)
+
+        async def listing(job: AsyncBilbyJob, chosen: FileFilter) -> FileReferenceList:
+            async with limit:
+                return await job._filtered(chosen)
+
+        lists = await asyncio.gather(*map(listing, jobs, filters))
+        refs = FileReferenceList(ref for files in lists for ref in files)
+        paths = [
+            f"{folder}/{ref.path.as_posix()}"
+            for folder, files in zip(folders, lists, strict=True)
+            for ref in files
+        ]
+        plan = await asyncio.to_thread(
+            functools.partial(
+                self._download_plan,
+                refs,
+                root_path,
+                skip_existing=skip_existing,
+                relative_paths=paths,
+            )
+        )
+        return await self._save_plan(plan, root_path)
 
     # -- submitting and uploading -----------------------------------------------------------
 
@@ -329,24 +492,26 @@ class AsyncGWCloud(ClientCore):
         job_id = self._created_job_id(created, "new job")
         assert created is not None and created.result is not None
         try:
-            wanted = self._supporting_paths(created.result.supporting_files or [], request.base_dir)
+            wanted = self._supporting_paths(created.result.supporting_files or [], request)
+        except GWCloudError as err:
+            raise self._half_submitted(job_id, err, sent=False) from err
+        sending = False
+        try:
             if wanted:
                 with ExitStack() as stack:
-                    uploads = [
-                        SupportingFileUploadInput(
-                            fileToken=token,
-                            supportingFile=Upload(
-                                local.name,
-                                stack.enter_context(self._open_upload(local)),
-                                "application/octet-stream",
-                            ),
+                    uploads = []
+                    for local, token in wanted:
+                        reader = stack.enter_context(self._open_upload(local))
+                        self._check_same_file(local, reader, request)
+                        upload = Upload(local.name, reader, "application/octet-stream")
+                        uploads.append(
+                            SupportingFileUploadInput(fileToken=token, supportingFile=upload)
                         )
-                        for local, token in wanted
-                    ]
-                    await self._bilby.upload_supporting_files(supporting_files=list(uploads))
-        except GWCloudError as err:
-            raise self._half_submitted(job_id, err) from err
-        return await self.get_job_by_id(job_id)
+                    sending = True
+                    await self._bilby.upload_supporting_files(supporting_files=uploads)
+        except Exception as err:  # the job exists: every failure must name it
+            raise self._half_submitted(job_id, err, sent=sending) from err
+        return await self.get_job_by_id(job_id, strict=True)
 
     async def upload_external_job(
         self,
@@ -360,14 +525,15 @@ class AsyncGWCloud(ClientCore):
         request = self._external_request(job_name, job_description, private, ini_string, url)
         await self.authenticate()
         created = (await self._bilby.upload_external_bilby_job(**request)).upload_external_bilby_job
-        return await self.get_job_by_id(self._created_job_id(created, "new job"))
+        return await self.get_job_by_id(self._created_job_id(created, "new job"), strict=True)
 
     async def upload_job_archive(
         self, description: str, job_archive: PathLike, public: bool = False
     ) -> AsyncBilbyJob:
         """Upload a job from a ``.tar.gz`` (see :meth:`GWCloud.upload_job_archive`)."""
         self._upload_checks(description, public)
-        archive = check_job_archive(job_archive)
+        # Checking decompresses the whole archive: keep it off the event loop.
+        archive = await asyncio.to_thread(check_job_archive, job_archive)
         self._require_token("upload_job_archive")
         return await self._upload_archive(description, archive, public)
 
@@ -376,9 +542,10 @@ class AsyncGWCloud(ClientCore):
     ) -> AsyncBilbyJob:
         """Upload a job from its output directory (see :meth:`GWCloud.upload_job_directory`)."""
         self._upload_checks(description, public)
-        directory = check_job_directory(job_directory)
+        directory = await asyncio.to_thread(check_job_directory, job_directory)
         self._require_token("upload_job_directory")
-        with job_directory_archive(directory) as archive:
+        # The archive is built (read, compressed, written) in a worker thread.
+        async with async_job_directory_archive(directory) as archive:
             return await self._upload_archive(description, archive, public)
 
     async def _upload_token(self) -> str:
@@ -388,7 +555,7 @@ class AsyncGWCloud(ClientCore):
         ).generate_bilby_job_upload_token
         if grant is None or not grant.token:
             raise GWCloudError("the server did not issue an upload token")
-        register_secret(grant.token)
+        register_secret(grant.token, owner=self, slot="upload")
         return grant.token
 
     async def _upload_archive(self, description: str, archive: Path, public: bool) -> AsyncBilbyJob:
@@ -402,7 +569,7 @@ class AsyncGWCloud(ClientCore):
                     description=description,
                 )
             ).upload_bilby_job
-        return await self.get_job_by_id(self._created_job_id(created, "uploaded job"))
+        return await self.get_job_by_id(self._created_job_id(created, "uploaded job"), strict=True)
 
     async def upload_hdf5_job(
         self, description: str, hdf5_file: PathLike, ini_file: PathLike, public: bool = False
@@ -420,7 +587,7 @@ class AsyncGWCloud(ClientCore):
                     description=description,
                 )
             ).upload_hdf_5_bilby_job
-        return await self.get_job_by_id(self._created_job_id(created, "uploaded job"))
+        return await self.get_job_by_id(self._created_job_id(created, "uploaded job"), strict=True)
 
     # -- event IDs --------------------------------------------------------------------------
 
@@ -436,7 +603,7 @@ class AsyncGWCloud(ClientCore):
         variables = self._create_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
         await self.authenticate()
         await self._bilby.create_event_id(**variables)
-        return await self.get_event_id(event_id)
+        return await self.get_event_id(event_id, strict=True)
 
     async def update_event_id(
         self,
@@ -450,7 +617,7 @@ class AsyncGWCloud(ClientCore):
         variables = self._update_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
         await self.authenticate()
         await self._bilby.update_event_id(**variables)
-        return await self.get_event_id(event_id)
+        return await self.get_event_id(event_id, strict=True)
 
     async def delete_event_id(self, event_id: str) -> None:
         """Delete an event ID (event administrators only)."""
@@ -459,14 +626,55 @@ class AsyncGWCloud(ClientCore):
         await self.authenticate()
         await self._bilby.delete_event_id(event_id=event_id)
 
-    async def get_event_id(self, event_id: str) -> EventID:
-        """Fetch one event ID."""
+    @overload
+    async def get_event_id(self, event_id: str, *, strict: Literal[True]) -> EventID: ...
+
+    @overload
+    async def get_event_id(self, event_id: str, *, strict: bool = False) -> EventID | None: ...
+
+    async def get_event_id(self, event_id: str, *, strict: bool = False) -> EventID | None:
+        """Fetch one event ID (see :meth:`GWCloud.get_event_id`).
+
+        Returns None for ``""`` or an unknown event, unless ``strict=True``.
+        """
+        if event_id == "" and not strict:
+            return None
         check_event_id(event_id)
         await self.authenticate()
-        return self._event(event_id, (await self._bilby.event_id(event_id=event_id)).event_id)
+        try:
+            node = (await self._bilby.event_id(event_id=event_id)).event_id
+        except NotFoundError:
+            if strict:
+                raise
+            return None
+        return self._event(event_id, node, strict=strict)
 
     async def get_all_event_ids(self) -> list[EventID]:
         """Every event ID visible to this client."""
         await self.authenticate()
         nodes = (await self._bilby.all_event_ids()).all_event_ids or []
         return [EventID._from_gql(node) for node in nodes if node is not None]
+
+
+async def _in_own_thread(function: Callable[[], _R]) -> _R:
+    """Run ``function`` in a new thread of its own and wait for it without blocking the loop."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_R] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def target() -> None:
+        try:
+            result = function()
+        except BaseException as err:  # handed to the awaiting coroutine
+            error = err
+            deliver: Callable[[], None] = lambda: future.set_exception(error)  # noqa: E731
+        else:
+            deliver = lambda: future.set_result(result)  # noqa: E731
+        with suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(settle, deliver)
+
+    threading.Thread(target=target, name="gwcloud-transfers", daemon=True).start()
+    return await future

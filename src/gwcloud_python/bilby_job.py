@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._job_base import JobRecord, check_description, check_filter, check_job_name
+from ._validation import check_bool
 from .event_id import EventID
 from .file_filters import BUILTIN_FILTERS, FileFilter
 from .file_reference import FileReference, FileReferenceList
@@ -45,6 +46,18 @@ class BilbyJob(JobRecord):
     """
 
     client: GWCloud
+
+    #: The file-list filters by name; each gives ``get_<name>_file_list``,
+    #: ``get_<name>_files`` and ``save_<name>_files`` (1.x's registry, kept per class).
+    FILE_LIST_FILTERS: ClassVar[dict[str, FileFilter]] = dict(BUILTIN_FILTERS)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give a subclass its own filter registry, adding any filters it declares."""
+        super().__init_subclass__(**kwargs)
+        declared = cls.__dict__.get("FILE_LIST_FILTERS")
+        cls.FILE_LIST_FILTERS = {}
+        for name, file_filter in (declared or {}).items():
+            cls.register_file_list_filter(name, file_filter)
 
     # -- job type -------------------------------------------------------------------------
 
@@ -117,25 +130,30 @@ class BilbyJob(JobRecord):
         GraphQLError
             The server refused the change (for example, an unknown event).
         """
-        self.event_id = self.client._set_job_event_id(self.job_id, event_id)
+        self.event_id: EventID | None = self.client._set_job_event_id(self.job_id, event_id)
 
     # -- files ------------------------------------------------------------------------------
 
     def get_full_file_list(self) -> FileReferenceList:
-        """List every file of the job (directories left out)."""
-        files, kind = self.client._get_job_files(self)
-        self._job_type = kind
-        return files
+        """List every file of the job (directories left out); this also learns its type."""
+        # The client method keeps gwcloud-python 1.x's name, so code (and tests) that
+        # stood in for it there keep working.
+        return self.client._get_files_by_bilby_job(self)
 
     def _filtered(self, file_filter: FileFilter) -> FileReferenceList:
-        return FileReferenceList(file_filter(list(self.get_full_file_list())))
+        return self.get_full_file_list().filter_list(file_filter)
 
     def _get(self, file_filter: FileFilter) -> list[tuple[Path, bytes]]:
         return self.client.get_files_by_reference(self._filtered(file_filter))
 
-    def _save(self, file_filter: FileFilter, root_path: PathLike) -> list[Path]:
+    def _save(
+        self, file_filter: FileFilter, root_path: PathLike, skip_existing: bool = False
+    ) -> list[Path]:
         self.client._check_root([], root_path)
-        return self.client.save_files_by_reference(self._filtered(file_filter), root_path)
+        check_bool(skip_existing, "skip_existing")
+        return self.client.save_files_by_reference(
+            self._filtered(file_filter), root_path, skip_existing=skip_existing
+        )
 
     def get_default_file_list(self) -> FileReferenceList:
         """The default files: PNGs in data/ and result/, config, HTML pages, result JSON."""
@@ -145,9 +163,13 @@ class BilbyJob(JobRecord):
         """Download the default files into memory as ``(path, bytes)`` pairs."""
         return self._get(BUILTIN_FILTERS["default"])
 
-    def save_default_files(self, root_path: PathLike) -> list[Path]:
-        """Save the default files under ``root_path``, keeping their directories."""
-        return self._save(BUILTIN_FILTERS["default"], root_path)
+    def save_default_files(self, root_path: PathLike, *, skip_existing: bool = False) -> list[Path]:
+        """Save the default files under ``root_path``, keeping their directories.
+
+        ``skip_existing=True`` leaves alone (and does not fetch) every file already
+        saved there with its listed size.
+        """
+        return self._save(BUILTIN_FILTERS["default"], root_path, skip_existing)
 
     def get_config_file_list(self) -> FileReferenceList:
         """The ``*_config_complete.ini`` files."""
@@ -157,9 +179,13 @@ class BilbyJob(JobRecord):
         """Download the config files into memory as ``(path, bytes)`` pairs."""
         return self._get(BUILTIN_FILTERS["config"])
 
-    def save_config_files(self, root_path: PathLike) -> list[Path]:
-        """Save the config files under ``root_path``."""
-        return self._save(BUILTIN_FILTERS["config"], root_path)
+    def save_config_files(self, root_path: PathLike, *, skip_existing: bool = False) -> list[Path]:
+        """Save the config files under ``root_path``.
+
+        ``skip_existing=True`` leaves alone (and does not fetch) every file already
+        saved there with its listed size.
+        """
+        return self._save(BUILTIN_FILTERS["config"], root_path, skip_existing)
 
     def get_png_file_list(self) -> FileReferenceList:
         """Every PNG file."""
@@ -169,9 +195,13 @@ class BilbyJob(JobRecord):
         """Download every PNG into memory as ``(path, bytes)`` pairs."""
         return self._get(BUILTIN_FILTERS["png"])
 
-    def save_png_files(self, root_path: PathLike) -> list[Path]:
-        """Save every PNG under ``root_path``."""
-        return self._save(BUILTIN_FILTERS["png"], root_path)
+    def save_png_files(self, root_path: PathLike, *, skip_existing: bool = False) -> list[Path]:
+        """Save every PNG under ``root_path``.
+
+        ``skip_existing=True`` leaves alone (and does not fetch) every file already
+        saved there with its listed size.
+        """
+        return self._save(BUILTIN_FILTERS["png"], root_path, skip_existing)
 
     def get_corner_plot_file_list(self) -> FileReferenceList:
         """The ``*_corner.png`` corner plots."""
@@ -181,9 +211,15 @@ class BilbyJob(JobRecord):
         """Download the corner plots into memory as ``(path, bytes)`` pairs."""
         return self._get(BUILTIN_FILTERS["corner_plot"])
 
-    def save_corner_plot_files(self, root_path: PathLike) -> list[Path]:
-        """Save the corner plots under ``root_path``."""
-        return self._save(BUILTIN_FILTERS["corner_plot"], root_path)
+    def save_corner_plot_files(
+        self, root_path: PathLike, *, skip_existing: bool = False
+    ) -> list[Path]:
+        """Save the corner plots under ``root_path``.
+
+        ``skip_existing=True`` leaves alone (and does not fetch) every file already
+        saved there with its listed size.
+        """
+        return self._save(BUILTIN_FILTERS["corner_plot"], root_path, skip_existing)
 
     def get_result_json_file_list(self) -> FileReferenceList:
         """The result JSON in result/ (merged result when there is one)."""
@@ -193,9 +229,15 @@ class BilbyJob(JobRecord):
         """Download the result JSON into memory as ``(path, bytes)`` pairs."""
         return self._get(BUILTIN_FILTERS["result_json"])
 
-    def save_result_json_files(self, root_path: PathLike) -> list[Path]:
-        """Save the result JSON under ``root_path``."""
-        return self._save(BUILTIN_FILTERS["result_json"], root_path)
+    def save_result_json_files(
+        self, root_path: PathLike, *, skip_existing: bool = False
+    ) -> list[Path]:
+        """Save the result JSON under ``root_path``.
+
+        ``skip_existing=True`` leaves alone (and does not fetch) every file already
+        saved there with its listed size.
+        """
+        return self._save(BUILTIN_FILTERS["result_json"], root_path, skip_existing)
 
     @classmethod
     def register_file_list_filter(
@@ -232,8 +274,10 @@ class BilbyJob(JobRecord):
         def get_files(self: BilbyJob) -> list[tuple[Path, bytes]]:
             return self._get(file_list_filter_fn)
 
-        def save_files(self: BilbyJob, root_path: PathLike) -> list[Path]:
-            return self._save(file_list_filter_fn, root_path)
+        def save_files(
+            self: BilbyJob, root_path: PathLike, *, skip_existing: bool = False
+        ) -> list[Path]:
+            return self._save(file_list_filter_fn, root_path, skip_existing)
 
         get_file_list.__doc__ = f"The files kept by the {name!r} filter."
         get_files.__doc__ = f"Download the {name!r} files into memory as (path, bytes) pairs."
@@ -241,3 +285,4 @@ class BilbyJob(JobRecord):
         setattr(cls, f"get_{name}_file_list", get_file_list)
         setattr(cls, f"get_{name}_files", get_files)
         setattr(cls, f"save_{name}_files", save_files)
+        cls.FILE_LIST_FILTERS[name] = file_list_filter_fn

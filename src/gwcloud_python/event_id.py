@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = ["EventID"]
@@ -31,13 +31,19 @@ class EventID:
         Whether only LIGO members may see it.
     gps_time : float or None
         GPS time of the event in seconds.
+
+    Notes
+    -----
+    Two event IDs are equal when their event ID, trigger ID, nickname and LIGO
+    flag are; the GPS time is not compared, as some queries leave it out (and
+    gwcloud-python 1.x's job queries never fetched it).
     """
 
     event_id: str
     trigger_id: str | None = None
     nickname: str | None = None
     is_ligo_event: bool = False
-    gps_time: float | None = None
+    gps_time: float | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return self.event_id

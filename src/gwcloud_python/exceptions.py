@@ -2,24 +2,30 @@
 
 from ._errors import (
     AuthenticationError,
+    ClientClosedError,
     DownloadError,
     ExternalFileDownloadException,
     GraphQLError,
     GWCloudAuthenticationError,
     GWCloudError,
+    NotFoundError,
     OperationOutcomeUnknown,
+    PermissionDeniedError,
     TransportError,
     ValidationError,
 )
 
 __all__ = [
     "AuthenticationError",
+    "ClientClosedError",
     "DownloadError",
     "ExternalFileDownloadException",
     "GWCloudAuthenticationError",
     "GWCloudError",
     "GraphQLError",
+    "NotFoundError",
     "OperationOutcomeUnknown",
+    "PermissionDeniedError",
     "TransportError",
     "ValidationError",
 ]

@@ -2,22 +2,81 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
+from urllib.parse import urlsplit
 
 from .helpers import JobType
 
 if TYPE_CHECKING:
     from ._job_base import JobRecord
 
-__all__ = ["FileReference", "FileReferenceList"]
+__all__ = ["ExternalPath", "FileReference", "FileReferenceList"]
 
 
-def _strip_anchor(path: str | Path) -> Path:
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _strip_anchor(path: str | PurePath) -> Path:
     """Make ``path`` relative by removing any root or drive (``/a/b`` → ``a/b``)."""
     as_path = Path(path)
     return as_path.relative_to(as_path.anchor) if as_path.anchor else as_path
+
+
+class ExternalPath(str):
+    """The "path" of an external job's file: the URL where it lives, kept exactly.
+
+    A ``str`` (so it compares equal to the URL text, as in gwcloud-python 1.x),
+    with the few ``Path`` attributes that file filters use, read from the URL's
+    path part: ``https://host/run/a_corner.png`` has ``name`` ``"a_corner.png"``.
+    """
+
+    __slots__ = ()
+
+    def _pure(self) -> PurePosixPath:
+        return PurePosixPath(urlsplit(self).path or "/")
+
+    def as_posix(self) -> str:
+        """The URL itself (what ``Path.as_posix`` gives for a local path)."""
+        return str(self)
+
+    @property
+    def name(self) -> str:
+        """Last component of the URL's path."""
+        return self._pure().name
+
+    @property
+    def stem(self) -> str:
+        """:attr:`name` without its suffix."""
+        return self._pure().stem
+
+    @property
+    def suffix(self) -> str:
+        """Extension of :attr:`name`, with the dot (``".png"``)."""
+        return self._pure().suffix
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """Components of the URL's path, without the leading ``/``."""
+        return self._pure().parts[1:]
+
+    @property
+    def parent(self) -> PurePosixPath:
+        """The URL's path without its last component, relative (``run`` above)."""
+        parent = self._pure().parent
+        return PurePosixPath(*parent.parts[1:])
+
+
+def _parent_is_external(parent: object) -> bool:
+    # Do not ask a job that does not know its type yet: that would list its files.
+    from ._job_base import JobRecord
+
+    if isinstance(parent, JobRecord):
+        return parent.type is JobType.EXTERNAL
+    is_external = getattr(parent, "is_external", None)
+    return bool(callable(is_external) and is_external() is True)
 
 
 class FileReference:
@@ -26,32 +85,47 @@ class FileReference:
     Parameters
     ----------
     path : str or Path
-        Path of the file within the job; any leading ``/`` is removed.
-    file_size : int or str
-        Size in bytes (the server sends a string).
+        Path of the file within the job; any leading ``/`` is removed.  For a
+        file of an external job (or any URL) it is kept exactly, as an
+        :class:`ExternalPath`.
+    file_size : int or str or None
+        Size in bytes (the server sends a string); None when unknown, as for
+        the files of external jobs.
     download_token : str or None
         Token exchanged for a download ID; None for external jobs.
     parent : BilbyJob or AsyncBilbyJob
         The job the file belongs to.
     url : str or None
-        For a file of an external job, the link to where it really lives.
+        For a file of an external job, the link to where it really lives
+        (defaults to ``path`` when that is a URL).
+
+    Raises
+    ------
+    ValueError
+        ``file_size`` is neither None nor a whole number.
     """
 
     __slots__ = ("download_token", "file_size", "parent", "path", "url")
 
     def __init__(
         self,
-        path: str | Path,
-        file_size: int | str,
+        path: str | PurePath,
+        file_size: int | str | None,
         download_token: str | None,
         parent: JobRecord,
         url: str | None = None,
     ) -> None:
-        self.path = _strip_anchor(path)
-        self.file_size = int(file_size)
-        self.download_token = download_token
-        self.parent = parent
-        self.url = url
+        text = path if isinstance(path, str) else None
+        if text is not None and (_URL.match(text) or _parent_is_external(parent)):
+            self.path: Path | ExternalPath = ExternalPath(text)
+            if url is None and _URL.match(text):
+                url = text
+        else:
+            self.path = _strip_anchor(path)
+        self.file_size: int | None = None if file_size is None else int(file_size)
+        self.download_token: str | None = download_token
+        self.parent: JobRecord = parent
+        self.url: str | None = url
 
     def __repr__(self) -> str:
         return f"FileReference(path={self.path.as_posix()!r}, file_size={self.file_size})"
@@ -138,29 +212,20 @@ class FileReferenceList(list[FileReference]):
         name: str | None = None,
         extension: str | None = None,
     ) -> FileReferenceList:
-        """Keep the files whose path matches every criterion given.
+        """Keep the files whose path matches every criterion given (as in 1.x).
 
         Parameters
         ----------
         directory : str, optional
             A directory name that must be one of the file's parent directories.
         name : str, optional
-            Text that must occur in the file name.
+            Text that must occur in the file's stem (its name without the extension).
         extension : str, optional
             File extension with or without the dot (``"png"`` or ``".png"``).
         """
-        suffix = None if extension is None else "." + extension.lstrip(".")
-        kept = []
-        for ref in self:
-            posix = PurePosixPath(ref.path.as_posix())
-            if directory is not None and directory.strip("/") not in posix.parts[:-1]:
-                continue
-            if name is not None and name not in posix.name:
-                continue
-            if suffix is not None and posix.suffix != suffix:
-                continue
-            kept.append(ref)
-        return FileReferenceList(kept)
+        from .file_filters import custom_path_filter
+
+        return self.filter_list(custom_path_filter, directory, name, extension)
 
     @property
     def batched(self) -> dict[str, FileReferenceList]:
@@ -171,17 +236,17 @@ class FileReferenceList(list[FileReference]):
         return groups
 
     def get_total_bytes(self) -> int:
-        """Sum of the files' sizes in bytes."""
-        return sum(ref.file_size for ref in self)
+        """Sum of the files' sizes in bytes (files of unknown size count as 0)."""
+        return sum(ref.file_size for ref in self if ref.file_size is not None)
 
     def get_tokens(self) -> list[str | None]:
         """The download tokens, in order."""
         return [ref.download_token for ref in self]
 
-    def get_paths(self) -> list[Path]:
+    def get_paths(self) -> list[Path | ExternalPath]:
         """The file paths, in order."""
         return [ref.path for ref in self]
 
-    def get_parent_type(self) -> list[JobType]:
-        """The type of each file's job (normal, uploaded or external), in order."""
-        return [ref.parent.job_type for ref in self]
+    def get_parent_type(self) -> list[JobType | None]:
+        """The type of each file's job (normal, uploaded or external; None if unknown)."""
+        return [ref.parent.type for ref in self]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import httpx
 from gwcloud_bilby2026_client import Bilby2026Client
@@ -15,14 +18,25 @@ from gwcloud_bilby_client import BilbyClient, SupportingFileUploadInput, Upload
 
 from . import _constants as C
 from ._archive import check_job_archive, check_job_directory, job_directory_archive
-from ._client_base import PAGE_SIZE, ClientCore, SubmitRequest
-from ._errors import GWCloudError, register_secret
-from ._files import Downloader, DownloadItem, ProgressCallback
+from ._client_base import (
+    PAGE_SIZE,
+    ClientCore,
+    DownloadBatch,
+    DownloadPlan,
+    PageGuard,
+    SubmitRequest,
+    check_jobs,
+    job_file_filter,
+    job_not_found,
+)
+from ._errors import GWCloudError, NotFoundError, register_secret
+from ._files import Downloader, DownloadFeed, DownloadItem, ProgressCallback, make_output_directory
 from ._graphql import Channel, guarded
 from ._transport import Transport
 from ._validation import check_event_id, check_number, to_global_job_id
 from .bilby_job import BilbyJob
 from .event_id import EventID
+from .file_filters import FileFilter
 from .file_reference import FileReference, FileReferenceList
 from .helpers import Cluster, JobType, TimeRange
 
@@ -38,10 +52,13 @@ class GWCloud(ClientCore):
     ----------
     token : str, optional
         API token of a GWCloud user.  Empty (the default) gives an anonymous,
-        read-only client; ``$GWCLOUD_TOKEN`` is used when set.
+        read-only client, as in 1.x even when ``$GWCLOUD_TOKEN`` is set (the
+        ``gwcloud`` command line reads that variable; a script passes it on).
     auth_endpoint : str, optional
         GraphQL endpoint of the auth service that trades the token for a JWT
-        (``$GWCLOUD_AUTH_ENDPOINT`` overrides the default).
+        (``$GWCLOUD_AUTH_ENDPOINT`` overrides the default).  When neither is
+        given, the 2023 profile uses ``<base>/auth/graphql`` on the endpoint's
+        own host, so the token never goes to a host you did not name.
     endpoint : str, optional
         GraphQL endpoint of the Bilby service (``$GWCLOUD_ENDPOINT`` overrides
         the default).  File download URLs are derived from it.
@@ -55,8 +72,11 @@ class GWCloud(ClientCore):
     max_retries : int, optional
         Retries of queries and downloads on connection errors, 429 and 5xx.
         Mutations are never retried.
-    download_concurrency : int, optional
-        Files downloaded at once.
+    download_concurrency : int or None, optional
+        Files downloaded at once.  None (default) chooses from the number of
+        files and the link's latency: up to 8 on a fast link, up to 32 (the
+        connection pool's size) to a distant server.  An integer fixes it
+        (at most 32 are used).
     progress : bool or None, optional
         Show progress bars on transfers: None (default) when stderr is a terminal.
     progress_callback : callable, optional
@@ -69,6 +89,16 @@ class GWCloud(ClientCore):
     file_download_url, job_file_download_url : str, optional
         Override the derived download URLs of uploaded-job files and of
         normal-job files.
+    call_timeout : float or None, optional
+        Seconds one GraphQL call may take in all, retries included (default
+        600), on top of the per-phase ``timeout``; an answer trickled in
+        slowly fails with :class:`TransportError` once it is reached.  For a
+        call that uploads files the clock starts when the upload is sent.
+        None: no overall deadline.
+    max_response_size : int, optional
+        Largest GraphQL answer accepted, in bytes after decompression
+        (default 64 MiB); a larger one fails with :class:`TransportError`
+        without being held in memory.
 
     Raises
     ------
@@ -92,13 +122,15 @@ class GWCloud(ClientCore):
         service: str | None = None,
         timeout: float | httpx.Timeout = C.DEFAULT_TIMEOUT,
         max_retries: int = C.DEFAULT_MAX_RETRIES,
-        download_concurrency: int = C.DEFAULT_DOWNLOAD_CONCURRENCY,
+        download_concurrency: int | None = C.DEFAULT_DOWNLOAD_CONCURRENCY,
         progress: bool | None = None,
         progress_callback: ProgressCallback | None = None,
         http_client: httpx.Client | None = None,
         allow_insecure_http: bool = False,
         file_download_url: str | None = None,
         job_file_download_url: str | None = None,
+        call_timeout: float | None = C.DEFAULT_CALL_TIMEOUT,
+        max_response_size: int = C.DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._configure(
             token,
@@ -115,7 +147,13 @@ class GWCloud(ClientCore):
             job_file_download_url=job_file_download_url,
         )
         #: The shared transport (pooled httpx client, retries); low level, not a stable API.
-        self.client = Transport(timeout=timeout, max_retries=max_retries, http_client=http_client)
+        self.client: Transport = Transport(
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
+            call_timeout=call_timeout,
+            max_response_size=max_response_size,
+        )
         channel = Channel(self.client, self._bilby_auth(self.client))
         self._bilby = guarded(BilbyClient(url=self.endpoint, http_client=channel))
         self._bilby2026 = guarded(Bilby2026Client(url=self.endpoint, http_client=channel))
@@ -126,7 +164,10 @@ class GWCloud(ClientCore):
             self._session_refused(session.is_authenticated if session else None)
 
     def close(self) -> None:
-        """Close the client's connections."""
+        """Close the client's connections.
+
+        Later calls raise :class:`~gwcloud_python.ClientClosedError`.
+        """
         self.client.close()
 
     def __enter__(self) -> GWCloud:
@@ -142,10 +183,12 @@ class GWCloud(ClientCore):
     ) -> Iterator[BilbyJob]:
         """Yield jobs page by page; ``fetch(first=, after=)`` returns one connection."""
         seen, after = 0, None
+        pages = PageGuard(self.endpoint)
         while True:
             nodes, after = self._page_nodes(
                 fetch(**self._page_request(page_size, limit, seen, after))
             )
+            pages.advance(nodes, after)
             for node in nodes[: None if limit is None else limit - seen]:
                 seen += 1
                 yield BilbyJob._from_gql(self, node)
@@ -271,25 +314,47 @@ class GWCloud(ClientCore):
         self._require_token("iter_user_jobs")
         return self._walk_user(page_size, None)
 
-    def get_job_by_id(self, job_id: str | int) -> BilbyJob:
+    @overload
+    def get_job_by_id(self, job_id: str | int, *, strict: Literal[True]) -> BilbyJob: ...
+
+    @overload
+    def get_job_by_id(self, job_id: str | int, *, strict: bool = False) -> BilbyJob | None: ...
+
+    def get_job_by_id(self, job_id: str | int, *, strict: bool = False) -> BilbyJob | None:
         """Fetch one job by its ID.
 
         Parameters
         ----------
         job_id : str or int
             The ID as :attr:`BilbyJob.job_id` gives it, or the job's integer key.
+        strict : bool, optional
+            Raise :class:`NotFoundError` instead of returning None when there is no
+            such job (keyword only).
+
+        Returns
+        -------
+        BilbyJob or None
+            The job; None when it does not exist or is not visible to this client
+            (as in gwcloud-python 1.x), unless ``strict``.
 
         Raises
         ------
         ValidationError
             ``job_id`` is not a job ID.
-        GWCloudError
-            No such job, or it is not visible to this client (a
-            :class:`GraphQLError` when the server reports it as an error).
+        NotFoundError
+            With ``strict=True``: no such job, or not visible to this client.
         """
-        node = self._bilby.bilby_job(id=to_global_job_id(job_id)).bilby_job
+        global_id = to_global_job_id(job_id)
+        try:
+            node = self._bilby.bilby_job(id=global_id).bilby_job
+        except NotFoundError:
+            if strict:
+                raise
+            return None
         if node is None:
-            raise GWCloudError(f"job {job_id!r} does not exist or is not visible to this client")
+            if strict:
+                raise job_not_found(job_id)
+            return None
         return BilbyJob._from_gql(self, node)
 
     # -- used by BilbyJob -------------------------------------------------------------------
@@ -310,20 +375,77 @@ class GWCloud(ClientCore):
         listing = self._bilby.bilby_result_files(job_id=job.job_id).bilby_result_files
         return self._listing(job, listing)
 
+    def _get_files_by_bilby_job(self, job: BilbyJob) -> FileReferenceList:
+        # gwcloud-python 1.x's name for this step; BilbyJob.get_full_file_list calls it.
+        files, _ = self._get_job_files(job)
+        return files
+
     # -- files ------------------------------------------------------------------------------
 
+    def _request_ids(
+        self, plan: DownloadPlan, batch: DownloadBatch
+    ) -> list[tuple[int, DownloadItem]]:
+        ids = self._bilby.generate_file_download_ids(
+            job_id=batch.job_id, download_tokens=list(batch.tokens)
+        ).generate_file_download_ids
+        return self._batch_items(plan.refs, batch, ids.result if ids else None)
+
     def _download_items(self, file_references: Sequence[FileReference]) -> list[DownloadItem]:
-        refs, batches = self._download_batches(file_references)
-        items: list[DownloadItem | None] = [None] * len(refs)
-        for batch in batches:
-            ids = self._bilby.generate_file_download_ids(
-                job_id=batch.job_id, download_tokens=list(batch.tokens)
-            ).generate_file_download_ids
-            for index, item in self._batch_items(refs, batch, ids.result if ids else None):
-                items[index] = item
-        return [item for item in items if item is not None]
+        plan = self._download_plan(file_references)
+        items: dict[int, DownloadItem] = {}
+        for batch in plan.requests:
+            items.update(self._request_ids(plan, batch))
+        return [items[index] for index in sorted(items)]
+
+    def _feed(self, plan: DownloadPlan) -> tuple[DownloadFeed, threading.Thread | None]:
+        """Start asking for the plan's download IDs; transfers start as each answer arrives.
+
+        Up to :data:`~gwcloud_python._constants.ID_REQUEST_CONCURRENCY` requests
+        are in flight at once, from a background thread.
+        """
+        feed = DownloadFeed()
+
+        def resolve(batch: DownloadBatch) -> None:
+            if feed.cancelled:
+                return
+            started = time.perf_counter()
+            entries = self._request_ids(plan, batch)
+            feed.put(entries, latency=time.perf_counter() - started)
+
+        def produce() -> None:
+            try:
+                workers = min(C.ID_REQUEST_CONCURRENCY, len(plan.requests))
+                with ThreadPoolExecutor(workers, thread_name_prefix="gwcloud-ids") as pool:
+                    for future in [pool.submit(resolve, batch) for batch in plan.requests]:
+                        future.result()
+                feed.close()
+            except BaseException as err:  # handed to the caller through the feed
+                feed.fail(err)
+
+        if len(plan.requests) <= 1:
+            for batch in plan.requests:
+                resolve(batch)
+            feed.close()
+            return feed, None
+        thread = threading.Thread(target=produce, name="gwcloud-ids", daemon=True)
+        thread.start()
+        return feed, thread
+
+    def _run_plan(self, plan: DownloadPlan) -> dict[int, Any]:
+        if plan.count == 0:
+            return {}
+        downloader = self._downloader()
+        feed, producer = self._feed(plan)
+        try:
+            if plan.targets is not None:
+                return downloader.run_save(feed, plan.target_map, plan.count, plan.total_bytes)
+            return downloader.run_fetch(feed, plan.count, plan.total_bytes)
+        finally:
+            if producer is not None and not feed.cancelled:
+                producer.join()
 
     def _downloader(self) -> Downloader:
+        self.client.check_open()
         return Downloader(
             self.client.http,
             concurrency=self._download_concurrency,
@@ -355,17 +477,25 @@ class GWCloud(ClientCore):
         DownloadError
             A transfer failed after retries.
         """
-        items = self._download_items(file_references)
-        contents = self._downloader().fetch(items)
-        return [(Path(item.path), data) for item, data in zip(items, contents, strict=True)]
+        plan = self._download_plan(file_references)
+        contents = self._run_plan(plan)
+        return [(Path(ref.path.as_posix()), contents[i]) for i, ref in enumerate(plan.refs)]
 
     def save_files_by_reference(
-        self, file_references: Sequence[FileReference], root_path: PathLike
+        self,
+        file_references: Sequence[FileReference],
+        root_path: PathLike,
+        *,
+        skip_existing: bool = False,
     ) -> list[Path]:
         """Download files to disk under ``root_path``, keeping their directories.
 
-        Each file is written to ``<name>.part``, checked against its listed
-        size and renamed into place, so no partial file ever has the final name.
+        Each file is written to a hidden ``.<name>.<tag>.gwcloud-part`` file,
+        checked against its listed size and renamed into place, so no partial
+        file ever has the final name.  References from several jobs form one
+        pipeline with one progress bar: transfers start while the download IDs
+        of further jobs are still being requested.  A large file whose
+        download was interrupted (process killed) is resumed where it stopped.
 
         Parameters
         ----------
@@ -373,11 +503,15 @@ class GWCloud(ClientCore):
             Files to save.
         root_path : str or Path
             Directory to save under (created if missing).
+        skip_existing : bool, optional
+            Do not fetch a file whose final path already holds a file of the
+            listed size (no download ID is requested for it either).  Off by
+            default, as in gwcloud-python 1.x.
 
         Returns
         -------
         list of Path
-            Where each file was written, in order.
+            Where each file was written (or already was), in order.
 
         Raises
         ------
@@ -388,9 +522,85 @@ class GWCloud(ClientCore):
         DownloadError
             A transfer failed after retries.
         """
-        root, targets = self._check_root(file_references, root_path)
-        items = self._download_items(file_references)
-        return self._downloader().save(items, root, targets=targets)
+        plan = self._download_plan(file_references, root_path, skip_existing=skip_existing)
+        if plan.count:
+            make_output_directory(Path(root_path))
+        self._run_plan(plan)
+        assert plan.targets is not None
+        return list(plan.targets)
+
+    def save_job_files(
+        self,
+        jobs: Sequence[BilbyJob],
+        root_path: PathLike,
+        file_filter: str | FileFilter = "default",
+        *,
+        skip_existing: bool = False,
+    ) -> list[Path]:
+        """Save the files of many jobs in one pipeline, each job in its own folder.
+
+        The jobs' file lists are fetched in parallel, then every file is saved
+        as by :meth:`save_files_by_reference` (one progress bar, transfers
+        starting while further download IDs are requested) under
+        ``root_path/<job name>/``.  Jobs that share a name get
+        ``<name>-2``, ``<name>-3``... in the order given.
+
+        Parameters
+        ----------
+        jobs : sequence of BilbyJob
+            The jobs, from this client.
+        root_path : str or Path
+            Directory to save under (created if missing).
+        file_filter : str or callable, optional
+            Which files of each job: the name of a filter (``"default"``,
+            ``"config"``, ``"png"``, ``"corner_plot"``, ``"result_json"``,
+            ``"full"`` for every file, or one added with
+            :meth:`BilbyJob.register_file_list_filter`), or a function taking a
+            list of :class:`FileReference` and returning the ones to keep.
+        skip_existing : bool, optional
+            As for :meth:`save_files_by_reference`.
+
+        Returns
+        -------
+        list of Path
+            Where each file was written, job by job.
+
+        Raises
+        ------
+        ValidationError
+            An argument is invalid, a job is given twice, or a listed path
+            would escape ``root_path``.
+        ExternalFileDownloadException
+            A job keeps its files outside GWCloud.
+        DownloadError
+            A transfer failed after retries.
+
+        Examples
+        --------
+        >>> jobs = gw.get_official_job_list("GW150914")        # doctest: +SKIP
+        >>> gw.save_job_files(jobs, "results/")                 # doctest: +SKIP
+        """
+        jobs = check_jobs(jobs, BilbyJob)
+        filters = [job_file_filter(job, file_filter) for job in jobs]
+        self._check_root([], root_path)
+        folders = self._job_folders(jobs)
+        workers = max(1, min(C.ID_REQUEST_CONCURRENCY, len(jobs)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="gwcloud-list") as pool:
+            lists = list(pool.map(lambda job, chosen: job._filtered(chosen), jobs, filters))
+        refs = FileReferenceList(ref for files in lists for ref in files)
+        paths = [
+            f"{folder}/{ref.path.as_posix()}"
+            for folder, files in zip(folders, lists, strict=True)
+            for ref in files
+        ]
+        plan = self._download_plan(
+            refs, root_path, skip_existing=skip_existing, relative_paths=paths
+        )
+        if plan.count:
+            make_output_directory(Path(root_path))
+        self._run_plan(plan)
+        assert plan.targets is not None
+        return list(plan.targets)
 
     # -- submitting and uploading -----------------------------------------------------------
 
@@ -429,9 +639,15 @@ class GWCloud(ClientCore):
         Raises
         ------
         ValidationError
-            An argument is invalid or a supporting file is missing (nothing is sent).
+            An argument is invalid, the ini cannot be read as bilby_pipe reads it, or
+            a supporting file it names is missing, unreadable, or outside the current
+            directory (nothing is sent).
         AuthenticationError
             The client is anonymous.
+        OperationOutcomeUnknown
+            The job was created but its supporting files did not all arrive, or the
+            server asked for a file the ini does not name (then nothing is uploaded);
+            ``job_id`` names the job.
         """
         request = self._submit_request(
             job_name, job_description, private, ini_string, cluster, Path.cwd()
@@ -463,9 +679,15 @@ class GWCloud(ClientCore):
         Raises
         ------
         ValidationError
-            The ini file or a supporting file is missing, or an argument is invalid.
+            The ini file is missing or not a bilby_pipe ini, a supporting file it names
+            is missing, unreadable, absolute, or outside the ini file's directory
+            (symbolic links included), or an argument is invalid; nothing is sent.
         AuthenticationError
             The client is anonymous.
+        OperationOutcomeUnknown
+            The job was created but its supporting files did not all arrive, or the
+            server asked for a file the ini does not name (then nothing is read or
+            uploaded); ``job_id`` names the job.
         """
         text, base_dir = self._read_ini_file(ini_file)
         request = self._submit_request(job_name, job_description, private, text, cluster, base_dir)
@@ -482,24 +704,26 @@ class GWCloud(ClientCore):
         job_id = self._created_job_id(created, "new job")
         assert created is not None and created.result is not None
         try:
-            wanted = self._supporting_paths(created.result.supporting_files or [], request.base_dir)
+            wanted = self._supporting_paths(created.result.supporting_files or [], request)
+        except GWCloudError as err:
+            raise self._half_submitted(job_id, err, sent=False) from err
+        sending = False
+        try:
             if wanted:
                 with ExitStack() as stack:
-                    uploads = [
-                        SupportingFileUploadInput(
-                            fileToken=token,
-                            supportingFile=Upload(
-                                local.name,
-                                stack.enter_context(self._open_upload(local)),
-                                "application/octet-stream",
-                            ),
+                    uploads = []
+                    for local, token in wanted:
+                        reader = stack.enter_context(self._open_upload(local))
+                        self._check_same_file(local, reader, request)
+                        upload = Upload(local.name, reader, "application/octet-stream")
+                        uploads.append(
+                            SupportingFileUploadInput(fileToken=token, supportingFile=upload)
                         )
-                        for local, token in wanted
-                    ]
-                    self._bilby.upload_supporting_files(supporting_files=list(uploads))
-        except GWCloudError as err:
-            raise self._half_submitted(job_id, err) from err
-        return self.get_job_by_id(job_id)
+                    sending = True
+                    self._bilby.upload_supporting_files(supporting_files=uploads)
+        except Exception as err:  # the job exists: every failure must name it
+            raise self._half_submitted(job_id, err, sent=sending) from err
+        return self.get_job_by_id(job_id, strict=True)
 
     def upload_external_job(
         self,
@@ -525,7 +749,7 @@ class GWCloud(ClientCore):
         """
         request = self._external_request(job_name, job_description, private, ini_string, url)
         created = self._bilby.upload_external_bilby_job(**request).upload_external_bilby_job
-        return self.get_job_by_id(self._created_job_id(created, "new job"))
+        return self.get_job_by_id(self._created_job_id(created, "new job"), strict=True)
 
     def upload_job_archive(
         self, description: str, job_archive: PathLike, public: bool = False
@@ -561,7 +785,12 @@ class GWCloud(ClientCore):
         """Upload a finished job from its output directory.
 
         The directory is checked, packed into a temporary ``.tar.gz`` outside
-        it (members under ``./``) and streamed to the server.
+        it (members under ``./``) and streamed to the server.  Parts that do
+        not compress (HDF5, PNG...) are stored rather than deflated, so packing
+        costs little more than reading the files.  Every file is opened
+        without following symlinks and must be the file the initial scan
+        listed: anything swapped or replaced while the archive is written
+        raises :class:`ValidationError` instead of being uploaded.
 
         Parameters
         ----------
@@ -587,7 +816,7 @@ class GWCloud(ClientCore):
         grant = self._bilby.generate_bilby_job_upload_token().generate_bilby_job_upload_token
         if grant is None or not grant.token:
             raise GWCloudError("the server did not issue an upload token")
-        register_secret(grant.token)
+        register_secret(grant.token, owner=self, slot="upload")
         return grant.token
 
     def _upload_archive(self, description: str, archive: Path, public: bool) -> BilbyJob:
@@ -599,7 +828,7 @@ class GWCloud(ClientCore):
                 job_file=Upload(archive.name, handle, "application/gzip"),
                 description=description,
             ).upload_bilby_job
-        return self.get_job_by_id(self._created_job_id(created, "uploaded job"))
+        return self.get_job_by_id(self._created_job_id(created, "uploaded job"), strict=True)
 
     def upload_hdf5_job(
         self, description: str, hdf5_file: PathLike, ini_file: PathLike, public: bool = False
@@ -644,7 +873,7 @@ class GWCloud(ClientCore):
                 ini_file=Upload2026(ini.name, ini_handle, "text/plain"),
                 description=description,
             ).upload_hdf_5_bilby_job
-        return self.get_job_by_id(self._created_job_id(created, "uploaded job"))
+        return self.get_job_by_id(self._created_job_id(created, "uploaded job"), strict=True)
 
     # -- event IDs --------------------------------------------------------------------------
 
@@ -678,7 +907,7 @@ class GWCloud(ClientCore):
         """
         variables = self._create_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
         self._bilby.create_event_id(**variables)
-        return self.get_event_id(event_id)
+        return self.get_event_id(event_id, strict=True)
 
     def update_event_id(
         self,
@@ -704,7 +933,7 @@ class GWCloud(ClientCore):
         """
         variables = self._update_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
         self._bilby.update_event_id(**variables)
-        return self.get_event_id(event_id)
+        return self.get_event_id(event_id, strict=True)
 
     def delete_event_id(self, event_id: str) -> None:
         """Delete an event ID (event administrators only)."""
@@ -712,19 +941,46 @@ class GWCloud(ClientCore):
         self._require_token("delete_event_id")
         self._bilby.delete_event_id(event_id=event_id)
 
-    def get_event_id(self, event_id: str) -> EventID:
+    @overload
+    def get_event_id(self, event_id: str, *, strict: Literal[True]) -> EventID: ...
+
+    @overload
+    def get_event_id(self, event_id: str, *, strict: bool = False) -> EventID | None: ...
+
+    def get_event_id(self, event_id: str, *, strict: bool = False) -> EventID | None:
         """Fetch one event ID.
+
+        Parameters
+        ----------
+        event_id : str
+            ``GW123456_123456``; ``""`` gives None, as in gwcloud-python 1.x.
+        strict : bool, optional
+            Raise instead of returning None (keyword only): :class:`ValidationError`
+            for ``""``, :class:`NotFoundError` for an unknown event.
+
+        Returns
+        -------
+        EventID or None
+            The event; None for ``""`` or an event that does not exist or is not
+            visible to this client, unless ``strict``.
 
         Raises
         ------
         ValidationError
             ``event_id`` is malformed.
-        GWCloudError
-            No such event, or not visible to this client (a
-            :class:`GraphQLError` when the server reports it as an error).
+        NotFoundError
+            With ``strict=True``: no such event, or not visible to this client.
         """
+        if event_id == "" and not strict:
+            return None
         check_event_id(event_id)
-        return self._event(event_id, self._bilby.event_id(event_id=event_id).event_id)
+        try:
+            node = self._bilby.event_id(event_id=event_id).event_id
+        except NotFoundError:
+            if strict:
+                raise
+            return None
+        return self._event(event_id, node, strict=strict)
 
     def get_all_event_ids(self) -> list[EventID]:
         """Every event ID visible to this client."""

@@ -62,12 +62,54 @@ class JobStatus:
     def __str__(self) -> str:
         return self.status
 
+    def __eq__(self, other: object) -> bool:
+        # As in 1.x, a status is its name and date; the numeric code (which 1.x did not
+        # have) is left out, and a date given as ISO text equals the same date parsed.
+        if not isinstance(other, JobStatus):
+            return NotImplemented
+        return self.status == other.status and _comparable(self.date) == _comparable(other.date)
+
+    def __hash__(self) -> int:
+        return hash((self.status, _comparable(self.date)))
+
     @classmethod
     def _from_parts(cls, name: str | None, date: str | None, number: int | None) -> JobStatus:
         parsed: datetime | str | None = date
         if date:
-            try:
-                parsed = datetime.fromisoformat(date.replace("Z", "+00:00"))
-            except ValueError:
-                parsed = date
+            parsed = parse_datetime(date) or date
         return cls(status=name or "Unknown", date=parsed, number=number)
+
+
+def parse_datetime(text: object) -> datetime | None:
+    """Parse a server timestamp (ISO-8601, ``Z`` or a trailing ``UTC``); None if it is not one.
+
+    Parameters
+    ----------
+    text : object
+        A ``datetime`` (returned as is) or the server's text, such as
+        ``"2026-01-01T00:00:00+00:00"`` or ``"2026-01-01 00:00:00 UTC"``.
+
+    Returns
+    -------
+    datetime or None
+        The parsed time, or None when ``text`` is not a timestamp.
+    """
+    if isinstance(text, datetime):
+        return text
+    if not isinstance(text, str) or not text.strip():
+        return None
+    cleaned = text.strip()
+    if cleaned.endswith(" UTC"):
+        cleaned = cleaned[: -len(" UTC")] + "+00:00"
+    elif cleaned.endswith("Z"):
+        cleaned = cleaned[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(cleaned)
+    except ValueError:
+        return None
+
+
+def _comparable(date: datetime | str | None) -> datetime | str | None:
+    if isinstance(date, str):
+        return parse_datetime(date) or date
+    return date

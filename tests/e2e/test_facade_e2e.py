@@ -20,6 +20,7 @@ from gwcloud_python import (
     GWCloud,
     GWCloudAuthenticationError,
     GWCloudError,
+    NotFoundError,
     TimeRange,
     ValidationError,
 )
@@ -90,10 +91,11 @@ def test_user_jobs_and_private_visibility(connect: Any, demo: dict[str, Any]) ->
     assert "demo-private" in {j.name for j in mine}
     private_id = demo["jobs"]["demo-private"]
     assert connect("demo").get_job_by_id(private_id).name == "demo-private"
-    with pytest.raises(GWCloudError):
-        connect("official").get_job_by_id(private_id)
-    with pytest.raises(GWCloudError):
-        connect().get_job_by_id(private_id)
+    # As in 1.x, a job you may not see is None; strict=True raises instead.
+    assert connect("official").get_job_by_id(private_id) is None
+    assert connect().get_job_by_id(private_id) is None
+    with pytest.raises(NotFoundError):
+        connect().get_job_by_id(private_id, strict=True)
     with pytest.raises(AuthenticationError):
         connect().get_user_jobs()
 
@@ -213,8 +215,9 @@ def test_event_ids(connect: Any) -> None:
         connect("demo").create_event_id("GW200115_042309", 1263097407.7)
     admin.delete_event_id("GW200105_162426")
     assert "GW200105_162426" not in {e.event_id for e in admin.get_all_event_ids()}
-    with pytest.raises(GWCloudError):
-        admin.get_event_id("GW200105_162426")
+    assert admin.get_event_id("GW200105_162426") is None
+    with pytest.raises(NotFoundError):
+        admin.get_event_id("GW200105_162426", strict=True)
     assert "GW190425_081805" not in {e.event_id for e in connect().get_all_event_ids()}
     assert "GW190425_081805" in {e.event_id for e in connect("ligo").get_all_event_ids()}
 

@@ -103,7 +103,9 @@ def assert_nothing_partial(root: Path, expected: dict[str, bytes]) -> None:
     listed there must not exist at all.
     """
     for rel, data in files_under(root).items():
-        assert not rel.endswith(".part"), f"partial file left behind: {rel}"
+        assert not rel.endswith((".part", ".gwcloud-part", ".gwcloud-part.json")), (
+            f"partial file left behind: {rel}"
+        )
         assert rel in expected, f"unexpected file {rel} under {root}"
         assert data == expected[rel], f"{rel} is not byte-exact ({len(data)} bytes)"
 

@@ -169,7 +169,10 @@ class ReliabilityServer(LocalServer):
         self.faulted = False
 
     def _admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = self._admin_client.request(method, f"{self.base_url}/_admin/{path}", **kwargs)
+        headers = {**kwargs.pop("headers", {}), **self.admin_headers}
+        response = self._admin_client.request(
+            method, f"{self.base_url}/_admin/{path}", headers=headers, **kwargs
+        )
         response.raise_for_status()
         return response
 

@@ -82,10 +82,9 @@ def _user_job_names(gw: GWCloud) -> set[str]:
 
 def _event_exists(gw: GWCloud, event_id: str) -> bool:
     try:
-        gw.get_event_id(event_id)
+        return gw.get_event_id(event_id) is not None  # None: no such event (as in 1.x)
     except GWCloudError:
         return False
-    return True
 
 
 def prepare(path: str, gw: GWCloud, tmp_path: Path, owned: BilbyJob) -> Attempt:

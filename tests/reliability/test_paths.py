@@ -19,6 +19,7 @@ import pytest
 from _gql_fake import AUTH_ENDPOINT, ENDPOINT, SENTINEL_TOKEN, jwt_answer
 
 from gwcloud_python import BilbyJob, FileReferenceList, GWCloud, ValidationError
+from gwcloud_python._files import temporary_paths
 from gwcloud_python.server import LocalServer
 
 from ._helpers import snapshot
@@ -210,20 +211,25 @@ def test_planted_part_symlink_is_replaced_not_written_through(
     rel.classify(GROUP, "download: symlinks in root_path", INV_DOWN)
     FakeFiles(fake_gql, httpx_mock, [GOOD])
     (layout["root"] / "good").mkdir()
-    (layout["root"] / "good" / "ok.json.part").symlink_to(layout["outside"] / "victim.txt")
+    part = temporary_paths(layout["root"] / GOOD)[0]
+    part.symlink_to(layout["outside"] / "victim.txt")
     gw = GWCloud(endpoint=ENDPOINT, progress=False, http_client=mock_http)
     refs = BilbyJob(gw, JOB_ID, "job", None, None, None, None).get_full_file_list()
     gw.save_files_by_reference(refs, layout["root"])
     assert (layout["outside"] / "victim.txt").read_text() == "do not touch"
     assert (layout["root"] / GOOD).read_bytes() == _content(GOOD)
-    assert not (layout["root"] / "good" / "ok.json.part").exists()
+    assert not part.is_symlink() and not part.exists()
     rel.byte_exact()
     rel.nothing_lost()
 
 
 @pytest.mark.parametrize(
     "names",
-    [["a/b.png", "a//b.png"], ["x.png", "./x.png"], ["x.png", "x.png.part"]],
+    [
+        ["a/b.png", "a//b.png"],
+        ["x.png", "./x.png"],
+        ["x.png", temporary_paths(Path("x.png"))[0].name],
+    ],
     ids=["double-slash", "dot-prefix", "part-clash"],
 )
 def test_two_names_for_one_target_are_refused(

@@ -119,13 +119,16 @@ def test_admin_routes_refuse_remote_clients(tmp_path: Path) -> None:
     from gwcloud_python.server.app import create_app
     from gwcloud_python.server.state import ServerConfig
 
-    app, state = create_app(ServerConfig(data_dir=tmp_path), run_jobs=False)
+    secret = "s" * 32
+    config = ServerConfig(data_dir=tmp_path, admin_secret=secret)
+    app, state = create_app(config, run_jobs=False)
 
     async def probe() -> list[int]:
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+        headers = {"X-Admin-Secret": secret}
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            first = await client.get("/_admin/requests")
-            second = await client.post("/_admin/users", json={"name": "x"})
+            first = await client.get("/_admin/requests", headers=headers)
+            second = await client.post("/_admin/users", json={"name": "x"}, headers=headers)
             return [first.status_code, second.status_code]
 
     try:

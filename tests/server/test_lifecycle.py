@@ -85,7 +85,7 @@ def test_cli_add_user_seed_scale(tmp_path: Path) -> None:
         )
         assert len(body["data"]["publicBilbyJobs"]["edges"]) == 100
         assert login(server, token.strip())["jwtToken"]
-        response = httpx.get(f"{server.base_url}/_admin/requests")
+        response = httpx.get(f"{server.base_url}/_admin/requests", headers=server.admin_headers)
         assert response.status_code == 200
 
 

@@ -1,7 +1,9 @@
 """A small downstream package that uses only gwcloud-python's public API.
 
-``make typecheck`` runs ``mypy --strict`` on it, so a public name that goes
-missing, or a signature that leaks ``Any``, fails the build here first.
+``make typecheck`` runs ``mypy --strict`` and ``pyright --strict`` on it (and
+``tests/test_packaging.py`` does the same against the built wheel installed in fresh
+Python 3.10 and 3.13 environments), so a public name that goes missing, or a signature
+that leaks ``Any``, fails the build here first.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from gwcloud_python import (
     AsyncGWCloud,
     BilbyJob,
     EventID,
+    FileReference,
     FileReferenceList,
+    GraphQLError,
     GWCloud,
     GWCloudError,
     JobStatus,
     TimeRange,
     ValidationError,
 )
+from gwcloud_python.schema_check import SchemaCheckReport, check_schema
 
 
 def completed_official_jobs(gw: GWCloud, event: str) -> list[BilbyJob]:
@@ -68,10 +73,51 @@ async def count_public_jobs(endpoint: str) -> int:
 
 
 async def first_result_json(gw: AsyncGWCloud, job_id: str) -> bytes | None:
-    """The first result JSON of a job, or None when it has none."""
+    """The first result JSON of a job, or None when it has none (or no such job)."""
     job = await gw.get_job_by_id(job_id)
+    if job is None:
+        return None
     files = await job.get_result_json_files()
     return files[0][1] if files else None
+
+
+def describe_files(job: BilbyJob) -> list[tuple[str, int | None, str | None]]:
+    """Path, size and download URL of every file of a job (typed attributes only)."""
+    rows: list[tuple[str, int | None, str | None]] = []
+    for ref in job.get_full_file_list():
+        ref_typed: FileReference = ref
+        rows.append((ref_typed.path.as_posix(), ref_typed.file_size, ref_typed.url))
+    return rows
+
+
+def job_summary(job: BilbyJob) -> dict[str, str | bool | None]:
+    """A few typed job attributes; no ``Any`` may reach this function."""
+    event: EventID | None = job.event_id
+    labels: list[str] | None = job.labels
+    return {
+        "id": job.job_id,
+        "name": job.name,
+        "description": job.description,
+        "user": job.user,
+        "event": event.event_id if event is not None else None,
+        "labels": ", ".join(labels) if labels is not None else None,
+        "private": job.private,
+    }
+
+
+def why_did_it_fail(endpoint: str) -> list[str]:
+    """The library methods a schema change on ``endpoint`` breaks (``gwcloud schema-check``)."""
+    try:
+        report: SchemaCheckReport = check_schema(endpoint)
+    except GWCloudError as err:
+        return [f"cannot check: {err}"]
+    broken: dict[str, list[str]] = report.broken_methods()
+    return [f"{method}: {', '.join(ops)}" for method, ops in broken.items()]
+
+
+def error_details(err: GraphQLError) -> tuple[str | None, int]:
+    """The operation a GraphQL error came from and how many errors the server sent."""
+    return err.operation_name, len(err.errors)
 
 
 def main() -> int:

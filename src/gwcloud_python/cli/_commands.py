@@ -3,59 +3,230 @@
 from __future__ import annotations
 
 import argparse
+import inspect
+import itertools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._output import (
+    escape,
     event_to_dict,
     human_size,
+    job_to_dict,
     print_event,
     print_job,
     print_jobs,
     print_json,
+    say,
     table,
 )
 
 if TYPE_CHECKING:
+    from ..bilby_job import BilbyJob
+    from ..event_id import EventID
     from ..file_reference import FileReference
     from ..gwcloud import GWCloud
 
 DEFAULT_LIMIT = 100
+#: Jobs whose extra ``--json`` fields one request fetches (aliases; servers bound them).
+DETAILS_PER_REQUEST = 40
 
 
 class UsageError(Exception):
     """A command line that parses but makes no sense (exit status 2)."""
 
 
+class CommandError(Exception):
+    """A failure the command line reports with its own exit status.
+
+    Parameters
+    ----------
+    message : str
+        One line for the user.
+    code : int
+        Exit status.
+    """
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def not_found(message: str) -> CommandError:
+    """A :class:`CommandError` with the not-found exit status."""
+    from ._parser import EXIT_NOT_FOUND
+
+    return CommandError(message, EXIT_NOT_FOUND)
+
+
+# -- jobs -------------------------------------------------------------------------------------
+
+
+def _page(limit: int) -> int:
+    """Page size to learn whether more than ``limit`` jobs exist (one extra job).
+
+    Pages stay within the library's page size, which servers may enforce as a maximum
+    (graphene's connection limit); a bigger limit costs one more request.
+    """
+    from .._client_base import PAGE_SIZE
+
+    return min(limit + 1, PAGE_SIZE)
+
+
+def _take(jobs: Iterable[BilbyJob], limit: int) -> tuple[list[BilbyJob], bool]:
+    """The first ``limit`` jobs, and whether there were more."""
+    found = list(itertools.islice(jobs, limit + 1))
+    return found[:limit], len(found) > limit
+
+
+def _truncated(shown: int, total: int | None) -> None:
+    """Tell the user (on stderr) that ``--limit`` cut the list."""
+    jobs = "job" if shown == 1 else "jobs"
+    if total is not None:
+        say(f"showing {shown} of {total} jobs; raise --limit to see more")
+    else:
+        say(f"showing {shown} {jobs}; more available, raise --limit to see them")
+
+
 def jobs_search(gw: GWCloud, args: argparse.Namespace) -> None:
     """``gwcloud jobs search``: public jobs matching the terms, or the official ones."""
     terms = " ".join(args.terms)
+    more: bool
+    total: int | None = None
     if args.official:
         if args.time_range not in (None, "all"):
             raise UsageError("--time-range cannot be combined with --official")
         jobs = gw.get_official_job_list(terms)
-        if args.limit is not None:
+        total = len(jobs)
+        more = args.limit is not None and total > args.limit
+        if more:
             jobs = jobs[: args.limit]
     else:
-        jobs = gw.get_public_job_list(terms, args.time_range or "all", args.limit or DEFAULT_LIMIT)
-    print_jobs(jobs, args.json)
+        limit = args.limit or DEFAULT_LIMIT
+        walk = gw.iter_public_jobs(terms, args.time_range or "all", page_size=_page(limit))
+        jobs, more = _take(walk, limit)
+    _print_listing(gw, jobs, args.json)
+    if more:
+        _truncated(len(jobs), total)
 
 
 def jobs_mine(gw: GWCloud, args: argparse.Namespace) -> None:
     """``gwcloud jobs mine``: the caller's own jobs."""
-    print_jobs(gw.get_user_jobs(args.limit), args.json)
+    jobs, more = _take(gw.iter_user_jobs(page_size=_page(args.limit)), args.limit)
+    print_jobs(jobs, args.json)
+    if more:
+        _truncated(len(jobs), None)
+
+
+def _get_job(gw: GWCloud, job_id: str) -> BilbyJob:
+    from .._errors import NotFoundError
+
+    try:
+        job: BilbyJob | None = gw.get_job_by_id(job_id)
+    except NotFoundError:
+        job = None
+    if job is None:  # the 1.x behaviour: None for an unknown or invisible job
+        raise not_found(f"job {job_id!r} does not exist or is not visible to you")
+    return job
 
 
 def jobs_show(gw: GWCloud, args: argparse.Namespace) -> None:
     """``gwcloud jobs show``: one job in full."""
-    print_job(gw.get_job_by_id(args.job_id), args.json)
+    print_job(_get_job(gw, args.job_id), args.json)
+
+
+# Public listings select only what a job object needs (fast on big lists); --json shows
+# every field, so it fetches the rest for the listed jobs in as few requests as it can.
+_DETAIL_FIELDS = (
+    "id private isLigoJob jobType cluster creationTime lastUpdated "
+    "labels { name } eventId { gpsTime }"
+)
+
+
+def _details_query(count: int) -> str:
+    variables = ", ".join(f"$j{i}: ID!" for i in range(count))
+    fields = " ".join(f"j{i}: bilbyJob(id: $j{i}) {{ ...CliJobDetails }}" for i in range(count))
+    return (
+        f"query CliJobDetails({variables}) {{ {fields} }}\n"
+        f"fragment CliJobDetails on BilbyJobNode {{ {_DETAIL_FIELDS} }}"
+    )
+
+
+def _parse_time(value: object) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        return value
+
+
+def _job_type(value: object) -> str | None:
+    from ._output import _job_type_name
+
+    return _job_type_name(value)
+
+
+def _merge_details(row: dict[str, Any], node: dict[str, Any]) -> None:
+    row["labels"] = [label["name"] for label in node.get("labels") or [] if label]
+    row["private"] = node.get("private")
+    row["is_ligo_job"] = node.get("isLigoJob")
+    row["job_type"] = _job_type(node.get("jobType"))
+    row["cluster"] = node.get("cluster")
+    row["creation_time"] = _parse_time(node.get("creationTime"))
+    row["last_updated"] = node.get("lastUpdated")
+    event = node.get("eventId")
+    if row.get("event_id") is not None and isinstance(event, dict):
+        row["event_id"]["gps_time"] = event.get("gpsTime")
+
+
+def listing_json(gw: GWCloud, jobs: Sequence[BilbyJob]) -> list[dict[str, Any]]:
+    """The ``--json`` form of listed jobs, with the fields that listing queries omit.
+
+    Parameters
+    ----------
+    gw : GWCloud
+        The client.
+    jobs : sequence of BilbyJob
+        Jobs from a public listing.
+
+    Returns
+    -------
+    list of dict
+        :func:`job_to_dict` of each job, completed like ``jobs show --json``.
+    """
+    rows = [job_to_dict(job) for job in jobs]
+    client: Any = getattr(gw, "_bilby", None)
+    if client is None or not rows:
+        return rows
+    for start in range(0, len(rows), DETAILS_PER_REQUEST):
+        chunk = rows[start : start + DETAILS_PER_REQUEST]
+        variables = {f"j{i}": row["id"] for i, row in enumerate(chunk)}
+        data = client.execute(_details_query(len(chunk)), "CliJobDetails", variables)
+        data = client.get_data(data)
+        for i, row in enumerate(chunk):
+            node = data.get(f"j{i}")
+            if isinstance(node, dict):
+                _merge_details(row, node)
+    return rows
+
+
+def _print_listing(gw: GWCloud, jobs: Sequence[BilbyJob], as_json: bool) -> None:
+    if as_json:
+        print_json(listing_json(gw, jobs))
+    else:
+        print_jobs(jobs, False)
+
+
+# -- files ------------------------------------------------------------------------------------
 
 
 def _file_list(gw: GWCloud, job_id: str, name: str) -> list[FileReference]:
     """The files of job ``job_id`` that filter ``name`` keeps (``all``: every file)."""
-    job = gw.get_job_by_id(job_id)
+    job = _get_job(gw, job_id)
     if name == "all":
         return list(job.get_full_file_list())
     method: Callable[[], list[FileReference]] = getattr(job, f"get_{name}_file_list")
@@ -69,46 +240,78 @@ def files_list(gw: GWCloud, args: argparse.Namespace) -> None:
         print_json([{"path": r.path.as_posix(), "size": r.file_size, "url": r.url} for r in refs])
         return
     if not refs:
-        print(f"no files match filter {args.filter!r}", file=sys.stderr)
+        say(f"no files match filter {args.filter!r}")
         return
     if any(r.url for r in refs):
         print(table(("PATH", "URL"), [(r.path.as_posix(), r.url) for r in refs]))
         return
-    rows = [(r.path.as_posix(), human_size(r.file_size)) for r in refs]
+    rows = [(r.path.as_posix(), human_size(r.file_size or 0)) for r in refs]
     print(table(("PATH", "SIZE"), rows))
-    total = sum(r.file_size for r in refs)
+    total = sum(r.file_size or 0 for r in refs)
     print(f"{len(refs)} file{'s' * (len(refs) != 1)}, {human_size(total)}")
+
+
+def _already_there(dest: Path, ref: FileReference) -> bool:
+    """Whether ``ref`` already exists under ``dest`` with the listed size."""
+    target = dest / ref.path
+    try:
+        size = ref.file_size
+        return target.is_file() and (size is None or target.stat().st_size == size)
+    except (OSError, ValueError):
+        return False
 
 
 def files_download(gw: GWCloud, args: argparse.Namespace) -> None:
     """``gwcloud files download``: save a job's files under DEST, printing each path."""
     refs = _file_list(gw, args.job_id, args.filter)
     if not refs:
-        print(f"no files match filter {args.filter!r}; nothing downloaded", file=sys.stderr)
+        say(f"no files match filter {args.filter!r}; nothing downloaded")
         return
-    saved = gw.save_files_by_reference(refs, args.dest)
-    for path in saved:
-        print(path)
-    total = human_size(sum(r.file_size for r in refs))
-    print(f"saved {len(saved)} file(s), {total}, under {args.dest}", file=sys.stderr)
+    skip = not args.no_skip_existing
+    present = [ref for ref in refs if _already_there(args.dest, ref)] if skip else []
+    options: dict[str, Any] = {}
+    if "skip_existing" in inspect.signature(gw.save_files_by_reference).parameters:
+        options["skip_existing"] = skip
+        wanted = refs
+    else:
+        wanted = [ref for ref in refs if ref not in present]
+    saved = gw.save_files_by_reference(wanted, args.dest, **options) if wanted else []
+    kept = {(args.dest / ref.path).resolve() for ref in present}
+    fetched = [Path(path) for path in saved if Path(path).resolve() not in kept]
+    for path in fetched:
+        print(escape(str(path)))
+    size = human_size(sum(r.file_size or 0 for r in refs if r not in present))
+    where = escape(str(args.dest))
+    message = f"saved {len(fetched)} file(s), {size}, under {where}"
+    if present:
+        message += (
+            f"; skipped {len(present)} already there (--no-skip-existing downloads them again)"
+        )
+    say(message)
+
+
+# -- submit and upload ------------------------------------------------------------------------
 
 
 def submit(gw: GWCloud, args: argparse.Namespace) -> None:
-    """``gwcloud submit``: start a job from an ini file (supporting files beside it)."""
+    """``gwcloud submit``: start a job from an ini file; private unless ``--public``."""
     job = gw.start_bilby_job_from_file(
-        args.name, args.description, args.private, args.ini, args.cluster
+        args.name, args.description, not args.public, args.ini, args.cluster
     )
     print_job(job, args.json)
 
 
 def upload(gw: GWCloud, args: argparse.Namespace) -> None:
-    """``gwcloud upload``: upload a finished job from its directory or a ``.tar.gz``."""
+    """``gwcloud upload``: upload a finished job; private unless ``--public``."""
     path = Path(args.path)
     if path.is_dir():
         job = gw.upload_job_directory(args.description, path, public=args.public)
     else:
         job = gw.upload_job_archive(args.description, path, public=args.public)
     print_job(job, args.json)
+
+
+# -- event IDs --------------------------------------------------------------------------------
 
 
 def event_list(gw: GWCloud, args: argparse.Namespace) -> None:
@@ -126,7 +329,15 @@ def event_list(gw: GWCloud, args: argparse.Namespace) -> None:
 
 def event_show(gw: GWCloud, args: argparse.Namespace) -> None:
     """``gwcloud event-id show``: one event ID."""
-    print_event(gw.get_event_id(args.event_id), args.json)
+    from .._errors import NotFoundError
+
+    try:
+        event: EventID | None = gw.get_event_id(args.event_id)
+    except NotFoundError:
+        event = None
+    if event is None:  # the 1.x behaviour
+        raise not_found(f"event ID {args.event_id!r} does not exist or is not visible to you")
+    print_event(event, args.json)
 
 
 def event_create(gw: GWCloud, args: argparse.Namespace) -> None:
@@ -148,7 +359,53 @@ def event_update(gw: GWCloud, args: argparse.Namespace) -> None:
     print_event(event, args.json)
 
 
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on the terminal (stderr); False unless answered yes.
+
+    Raises
+    ------
+    UsageError
+        When standard input is not a terminal (scripts must pass ``--yes``).
+    """
+    if not sys.stdin.isatty():
+        raise UsageError("not deleting without confirmation: add --yes (no terminal to ask on)")
+    print(f"{escape(question)} [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
 def event_delete(gw: GWCloud, args: argparse.Namespace) -> None:
-    """``gwcloud event-id delete``: remove an event ID."""
+    """``gwcloud event-id delete``: remove an event ID after ``--yes`` or a confirmation."""
+    if not args.yes and not confirm(f"delete event ID {args.event_id}?"):
+        say("not deleted")
+        return
     gw.delete_event_id(args.event_id)
-    print(f"deleted event ID {args.event_id}")
+    print(f"deleted event ID {escape(args.event_id)}")
+
+
+# -- schema-check -----------------------------------------------------------------------------
+
+
+def schema_check(args: argparse.Namespace) -> None:
+    """``gwcloud schema-check``: validate the library's operations against the live schema.
+
+    Needs no token and no client: it introspects the endpoint(s) the options (or the
+    environment) name. Exit status 1 when an operation no longer validates.
+    """
+    from ..schema_check import check_schema
+
+    report = check_schema(args.endpoint, auth_endpoint=args.auth_endpoint, service=args.service)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        sys.stdout.write(report.format(verbose=args.verbose))
+    if not report.ok:
+        methods = len(report.broken_methods())
+        raise CommandError(
+            f"{len(report.broken)} operation(s) no longer validate against the service's"
+            f" schema; {methods} library method(s) would fail",
+            1,
+        )

@@ -1,8 +1,15 @@
-"""Rendering for the command line: aligned tables, ``Key: value`` blocks and stable JSON."""
+"""Rendering for the command line: aligned tables, ``Key: value`` blocks and stable JSON.
+
+Text from the server (job names, descriptions, file names, error messages) can hold
+terminal control sequences.  Everything printed goes through :func:`escape` (or, for
+JSON, :func:`print_json`), which shows control characters, C1 codes and bidirectional
+overrides as visible escapes such as ``\\x1b`` instead of sending them to the terminal.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -19,18 +26,49 @@ if TYPE_CHECKING:
 PROG = "gwcloud"
 
 
+def _escape_char(ch: str) -> str:
+    return ch.encode("unicode_escape").decode("ascii")
+
+
+def escape(text: str) -> str:
+    """Make ``text`` safe for a terminal: one line, no control sequences.
+
+    Every character that is not printable (C0 and C1 controls such as ESC, CR and BEL,
+    line and paragraph separators, bidirectional overrides and other format
+    characters) is shown as its Python escape, e.g. ``\\x1b`` or ``\\u202e``.
+
+    Parameters
+    ----------
+    text : str
+        Text that may come from the server.
+
+    Returns
+    -------
+    str
+        The escaped text.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _escape_char(ch) for ch in text)
+
+
+def say(message: str) -> None:
+    """Print a status line on stderr, escaped and with secrets masked."""
+    print(escape(redact(message)), file=sys.stderr)
+
+
 def print_error(message: str) -> None:
-    """Print ``gwcloud: error: <message>`` on stderr: one line, secrets masked."""
-    text = " ".join(redact(message).split()) or "unknown error"
+    """Print ``gwcloud: error: <message>`` on stderr: one line, secrets masked, escaped."""
+    text = escape(" ".join(redact(message).split())) or "unknown error"
     print(f"{PROG}: error: {text}", file=sys.stderr)
 
 
 def cell(value: object) -> str:
-    """Render a table cell on one line, with control characters replaced."""
+    """Render a table cell on one line, with control characters escaped."""
     if value is None:
         return "-"
     text = value if isinstance(value, str) else str(value)
-    return "".join(ch if ch.isprintable() else " " for ch in text) or "-"
+    return escape(text) or "-"
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -69,8 +107,19 @@ def _json_default(value: object) -> Any:
     return str(value)
 
 
+# json.dumps escapes C0 controls itself; these it leaves raw with ensure_ascii=False.
+_JSON_UNSAFE = re.compile(r"[^\n -~]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    return ch if ch.isprintable() else json.dumps(ch)[1:-1]
+
+
 def print_json(data: object) -> None:
-    print(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False))
+    """Print ``data`` as indented JSON with non-printable characters as ``\\u`` escapes."""
+    text = json.dumps(data, indent=2, default=_json_default, ensure_ascii=False)
+    print(_JSON_UNSAFE.sub(_json_escape, text))
 
 
 def _iso(value: object) -> str | None:

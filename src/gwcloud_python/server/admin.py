@@ -1,7 +1,13 @@
-"""Loopback-only admin routes used by tests (``/_admin/...``)."""
+"""Admin routes used by tests (``/_admin/...``): off unless a secret is configured.
+
+The routes exist only when the server runs with ``--admin`` (``ServerConfig.admin_secret``
+set), answer loopback clients only, and refuse every request whose ``X-Admin-Secret``
+header does not equal the secret.
+"""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +21,10 @@ from .ids import from_global_id
 from .seed import seed_demo, seed_scale
 from .state import ServerState
 
-__all__ = ["admin_routes"]
+__all__ = ["ADMIN_SECRET_HEADER", "admin_routes"]
+
+#: Header carrying the admin secret.
+ADMIN_SECRET_HEADER = "X-Admin-Secret"  # noqa: S105
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -45,14 +54,22 @@ def admin_routes(state: ServerState) -> list[Route]:
     Returns
     -------
     list of Route
-        Routes under ``/_admin``; every one refuses non-loopback clients with 403.
+        Routes under ``/_admin``; none when the state has no admin secret.  Every one
+        refuses non-loopback clients with 403 and a missing or wrong secret with 401.
     """
+    secret = state.config.admin_secret
+    if secret is None:
+        return []
+    expected = secret.encode()
 
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
             host = request.client.host if request.client else ""
             if host not in _LOOPBACK:
                 return _error("admin routes are loopback-only", 403)
+            given = request.headers.get(ADMIN_SECRET_HEADER, "").encode("utf-8", "replace")
+            if not secrets.compare_digest(given, expected):
+                return _error(f"admin routes need the {ADMIN_SECRET_HEADER} header", 401)
             try:
                 result: Response = await handler(request)
             except (ValueError, KeyError, TypeError) as exc:

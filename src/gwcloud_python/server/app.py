@@ -11,16 +11,18 @@ from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .admin import admin_routes
-from .context import api_token_context_factory, context_factory
+from .context import RequestContext, api_token_context_factory, context_factory
 from .downloads import download_endpoint
 from .errors import ServiceError
 from .faults import FaultMiddleware
 from .jobs import JOB_TYPE_NORMAL, JOB_TYPE_UPLOADED
+from .limits import BodyGuardMiddleware, make_query_parser
+from .recovery import clean_leftovers
 from .request_log import RequestLogMiddleware
 from .runner import run_jobs_forever
 from .schemas import build_auth_schema, build_bilby_2026_schema, build_bilby_schema
@@ -48,12 +50,34 @@ def _format_error(error: Any, debug: bool = False) -> dict[str, Any]:
     return formatted
 
 
-def _graphql(schema: Any, state: ServerState, context: Any = None) -> GraphQL:
+def _bad_jwt_fails_every_field(resolver: Any, obj: Any, info: Any, **kwargs: Any) -> Any:
+    """GraphQL middleware: a bad or expired JWT fails every root field.
+
+    The real (graphene + django-graphql-jwt) service authenticates the JWT of a
+    request after reading its whole body, and an invalid one fails every field,
+    also those that need no login.  Requests without ``Authorization`` are anonymous.
+    """
+    if info.path.prev is None:
+        ctx = info.context
+        if isinstance(ctx, RequestContext) and ctx.auth_error is not None:
+            raise ServiceError(ctx.auth_error)
+    return resolver(obj, info, **kwargs)
+
+
+def _graphql(
+    schema: Any, state: ServerState, context: Any = None, *, strict_jwt: bool = False
+) -> GraphQL:
+    handler = (
+        _GrapheneLikeHandler(middleware=[_bad_jwt_fails_every_field])
+        if strict_jwt
+        else _GrapheneLikeHandler()
+    )
     return GraphQL(
         schema,
         context_value=context_factory(state) if context is None else context,
-        http_handler=_GrapheneLikeHandler(),
+        http_handler=handler,
         error_formatter=_format_error,
+        query_parser=make_query_parser(state.config),
     )
 
 
@@ -62,7 +86,7 @@ _METHODS = ["GET", "POST", "OPTIONS"]
 
 def _routes_2023(state: ServerState) -> list[Route]:
     """Bilby and auth endpoints on their own paths; JWT authentication."""
-    bilby = _graphql(build_bilby_schema(), state)
+    bilby = _graphql(build_bilby_schema(), state, strict_jwt=True)
     auth = _graphql(build_auth_schema(), state)
     return [
         Route("/bilby/graphql", bilby, methods=_METHODS),
@@ -89,7 +113,39 @@ def _routes_2026(state: ServerState) -> list[Route]:
     ]
 
 
-def create_app(config: ServerConfig, *, run_jobs: bool = True) -> tuple[ASGIApp, ServerState]:
+JOB_FILE_PATH = "/job/apiv1/file/"
+
+
+class _SplitHosts:
+    """Send requests that arrived on the job-controller port to the job-controller app.
+
+    The public service serves normal-job files from a separate host (its job
+    controller); a second listening socket of the same server imitates that host.
+    ``scope["server"]`` is the local address of each connection.
+    """
+
+    def __init__(self, main: ASGIApp, controller: ASGIApp, port: int) -> None:
+        self.main = main
+        self.controller = controller
+        self.port = port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server") or (None, None)
+        if scope["type"] == "http" and server[1] == self.port:
+            await self.controller(scope, receive, send)
+        else:
+            await self.main(scope, receive, send)
+
+
+async def _served_elsewhere(_request: Request) -> Response:
+    return PlainTextResponse(
+        "normal-job files are served by the job controller's listener", status_code=404
+    )
+
+
+def create_app(
+    config: ServerConfig, *, run_jobs: bool = True, job_controller_port: int | None = None
+) -> tuple[ASGIApp, ServerState]:
     """Build the whole application.
 
     Parameters
@@ -98,6 +154,10 @@ def create_app(config: ServerConfig, *, run_jobs: bool = True) -> tuple[ASGIApp,
         Settings; ``config.schema`` selects the 2023 or the 2026 routes.
     run_jobs : bool
         Start the built-in job runner with the application.
+    job_controller_port : int, optional
+        Split-host mode: normal-job files (``/job/apiv1/file/``) are served only to
+        connections on this local port, and that port serves nothing else, as the
+        public service's job controller does.  None (default): one host serves all.
 
     Returns
     -------
@@ -106,6 +166,7 @@ def create_app(config: ServerConfig, *, run_jobs: bool = True) -> tuple[ASGIApp,
     """
     state = ServerState.open(config)
     ensure_labels(state)
+    clean_leftovers(state)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -120,5 +181,13 @@ def create_app(config: ServerConfig, *, run_jobs: bool = True) -> tuple[ASGIApp,
             state.db.close()
 
     routes = _routes_2026(state) if config.schema == "2026" else _routes_2023(state)
-    app = Starlette(routes=[*routes, *admin_routes(state)], lifespan=lifespan)
-    return RequestLogMiddleware(FaultMiddleware(app, state), state), state
+    controller_routes = [route for route in routes if route.path == JOB_FILE_PATH]
+    if job_controller_port is not None:
+        routes = [route for route in routes if route.path != JOB_FILE_PATH]
+        routes.append(Route(JOB_FILE_PATH, _served_elsewhere))
+    app: ASGIApp = Starlette(routes=[*routes, *admin_routes(state)], lifespan=lifespan)
+    if job_controller_port is not None:
+        app = _SplitHosts(app, Starlette(routes=controller_routes), job_controller_port)
+    return RequestLogMiddleware(
+        FaultMiddleware(BodyGuardMiddleware(app, state), state), state
+    ), state

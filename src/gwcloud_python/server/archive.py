@@ -2,18 +2,69 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 import shutil
 import tarfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from .errors import ServiceError
 
-__all__ = ["extract_job_archive"]
+__all__ = ["ArchiveLimits", "extract_job_archive", "make_tree_private"]
 
 _REQUIRED_DIRS = ("data", "result", "results_page")
+#: Below this many unpacked bytes the compression ratio is not checked.
+_RATIO_FLOOR = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Bounds on what one uploaded archive may unpack to.
+
+    Attributes
+    ----------
+    max_bytes : int
+        Largest total size of the members.
+    max_ratio : float
+        Largest ratio of unpacked to compressed bytes (checked above 64 MiB unpacked).
+    max_members : int
+        Most members.
+    """
+
+    max_bytes: int = 16 * 1024**3
+    max_ratio: float = 100.0
+    max_members: int = 100_000
+
+
+def _size_of(fileobj: IO[bytes]) -> int:
+    position = fileobj.tell()
+    fileobj.seek(0, os.SEEK_END)
+    size = fileobj.tell()
+    fileobj.seek(position)
+    return size
+
+
+def make_tree_private(root: Path) -> None:
+    """Give every directory under ``root`` mode 0700 and every file 0600.
+
+    Parameters
+    ----------
+    root : Path
+        The tree (symlinks are left alone).
+    """
+    root.chmod(0o700)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o700)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o600)
 
 
 def _member_path(member: tarfile.TarInfo) -> str:
@@ -43,10 +94,30 @@ def _check_link(member: tarfile.TarInfo, rel: str) -> None:
         raise ServiceError(f"Archive link {member.name!r} points outside the job directory")
 
 
-def _extract(fileobj: IO[bytes], dest: Path) -> None:
+def _extract(fileobj: IO[bytes], dest: Path, limits: ArchiveLimits) -> None:
+    compressed = max(_size_of(fileobj), 1)
+    total = 0
+    count = 0
     try:
         with tarfile.open(fileobj=fileobj, mode="r|gz") as tar:
             for member in tar:
+                count += 1
+                if count > limits.max_members:
+                    raise ServiceError(
+                        f"Invalid job archive: more than {limits.max_members} members"
+                    )
+                total += max(member.size, 0)
+                if total > limits.max_bytes:
+                    raise ServiceError(
+                        f"Invalid job archive: it unpacks to more than {limits.max_bytes} bytes "
+                        f"(member {member.name!r} passes the limit)"
+                    )
+                if total > _RATIO_FLOOR and total > limits.max_ratio * compressed:
+                    raise ServiceError(
+                        f"Invalid job archive: {compressed} compressed bytes unpack to more "
+                        f"than {total} bytes (over {limits.max_ratio:g} times): refused as a "
+                        "decompression bomb"
+                    )
                 rel = _member_path(member)
                 if member.issym() or member.islnk():
                     _check_link(member, rel)
@@ -59,13 +130,17 @@ def _extract(fileobj: IO[bytes], dest: Path) -> None:
         raise ServiceError(f"jobFile is not a valid gzipped tar archive: {exc}") from None
 
 
-def extract_job_archive(fileobj: IO[bytes], dest: Path) -> tuple[str, str]:
+def extract_job_archive(
+    fileobj: IO[bytes], dest: Path, limits: ArchiveLimits | None = None
+) -> tuple[str, str]:
     """Check and unpack an uploaded job archive into a new directory.
 
     The archive must be a gzipped tar whose members are all under ``./``, with the
     directories ``data/``, ``result/`` and ``results_page/`` and exactly one
     ``*_config_complete.ini`` at the top level.  Absolute paths, ``..`` and links
-    leaving the directory are refused.  On any error ``dest`` is removed.
+    leaving the directory are refused, and so is an archive that passes ``limits``
+    (checked from each member's header before its bytes are written).  On any error
+    ``dest`` is removed.  Unpacked files get mode 0600, directories 0700.
 
     Parameters
     ----------
@@ -73,6 +148,8 @@ def extract_job_archive(fileobj: IO[bytes], dest: Path) -> tuple[str, str]:
         The uploaded bytes (read sequentially).
     dest : Path
         New directory to unpack into (must not exist).
+    limits : ArchiveLimits, optional
+        Size, ratio and member-count bounds (defaults: :class:`ArchiveLimits`).
 
     Returns
     -------
@@ -90,7 +167,8 @@ def extract_job_archive(fileobj: IO[bytes], dest: Path) -> tuple[str, str]:
     fileobj.seek(0)
     dest.mkdir(parents=True)
     try:
-        _extract(fileobj, dest)
+        _extract(fileobj, dest, limits or ArchiveLimits())
+        make_tree_private(dest)
         for name in _REQUIRED_DIRS:
             path = dest / name
             if path.is_symlink() or not path.is_dir():

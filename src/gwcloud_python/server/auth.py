@@ -9,6 +9,7 @@ from typing import Any
 
 import jwt
 
+from .db import hash_token, next_id
 from .errors import PERMISSION_DENIED, ServiceError
 from .state import ServerState
 
@@ -64,6 +65,10 @@ def add_user(
 ) -> str:
     """Create a user (or replace its API token when it exists).
 
+    Only the token's hash is stored: the returned value is the one chance to see it.
+    Replacing a user's API token also revokes every refresh token issued to them.
+    A new user gets a primary key that no earlier user had.
+
     Parameters
     ----------
     state : ServerState
@@ -81,12 +86,20 @@ def add_user(
         The user's new API token.
     """
     token = secrets.token_hex(32)
-    state.db.execute(
-        "INSERT INTO users (username, api_token, is_ligo, is_event_admin) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(username) DO UPDATE SET api_token = excluded.api_token, "
-        "is_ligo = excluded.is_ligo, is_event_admin = excluded.is_event_admin",
-        (name, token, int(ligo), int(event_admin)),
-    )
+    with state.db.transaction() as conn:
+        row = conn.execute("SELECT id FROM users WHERE username = ?", (name,)).fetchone()
+        if row is None:
+            conn.execute(
+                "INSERT INTO users (id, username, api_token, is_ligo, is_event_admin) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (next_id(conn, "users"), name, hash_token(token), int(ligo), int(event_admin)),
+            )
+        else:
+            conn.execute(
+                "UPDATE users SET api_token = ?, is_ligo = ?, is_event_admin = ? WHERE id = ?",
+                (hash_token(token), int(ligo), int(event_admin), row["id"]),
+            )
+            conn.execute("DELETE FROM refresh_tokens WHERE user_id = ?", (row["id"],))
     return token
 
 
@@ -110,7 +123,7 @@ def user_by_api_token(state: ServerState, token: str) -> User:
     ServiceError
         ``Invalid API token`` when unknown.
     """
-    row = state.db.one("SELECT * FROM users WHERE api_token = ?", (token,))
+    row = state.db.one("SELECT * FROM users WHERE api_token = ?", (hash_token(token),))
     if row is None:
         raise ServiceError("Invalid API token")
     return _user(row)
@@ -190,14 +203,17 @@ def decode_jwt(state: ServerState, token: str) -> User:
         raise ServiceError("Error decoding signature") from None
     if int(payload.get("gen", 0)) < int(state.db.get_setting(_JWT_GENERATION, "0")):
         raise ServiceError("Signature has expired")
-    user = user_by_id(state, int(payload.get("userId", -1)))
-    if user is None:
+    try:
+        user = user_by_id(state, int(payload.get("userId", -1)))
+    except (TypeError, ValueError):
+        user = None
+    if user is None or user.username != payload.get("username"):
         raise ServiceError("Error decoding signature")
     return user
 
 
 def issue_refresh_token(state: ServerState, user: User) -> tuple[str, int]:
-    """Create a refresh token.
+    """Create a refresh token (only its hash is stored).
 
     Parameters
     ----------
@@ -215,13 +231,16 @@ def issue_refresh_token(state: ServerState, user: User) -> tuple[str, int]:
     expires = int(time.time() + state.config.refresh_ttl)
     state.db.execute(
         "INSERT INTO refresh_tokens (token, user_id, expires_at) VALUES (?, ?, ?)",
-        (token, user.id, float(expires)),
+        (hash_token(token), user.id, float(expires)),
     )
     return token, expires
 
 
 def redeem_refresh_token(state: ServerState, token: str) -> User:
-    """Check a refresh token and return its user.
+    """Check a refresh token, use it up and return its user.
+
+    A refresh token works once: redeeming it deletes it (the caller issues a new one),
+    so a stolen copy that was already used is refused.
 
     Parameters
     ----------
@@ -240,7 +259,11 @@ def redeem_refresh_token(state: ServerState, token: str) -> User:
     ServiceError
         ``Invalid refresh token`` or ``Refresh token is expired``.
     """
-    row = state.db.one("SELECT * FROM refresh_tokens WHERE token = ?", (token,))
+    hashed = hash_token(token)
+    with state.db.transaction() as conn:
+        row = conn.execute("SELECT * FROM refresh_tokens WHERE token = ?", (hashed,)).fetchone()
+        if row is not None:
+            conn.execute("DELETE FROM refresh_tokens WHERE token = ?", (hashed,))
     if row is None:
         raise ServiceError("Invalid refresh token")
     if float(row["expires_at"]) <= time.time():

@@ -13,8 +13,8 @@ from .errors import ServiceError
 
 __all__ = ["auth_mutation", "auth_query"]
 
-auth_query = QueryType()
-auth_mutation = MutationType()
+auth_query: QueryType = QueryType()
+auth_mutation: MutationType = MutationType()
 
 
 @auth_query.field("jwtToken")

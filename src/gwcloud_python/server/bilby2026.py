@@ -29,9 +29,9 @@ __all__ = ["event_type_2026", "gwflow_mutation", "query_2026"]
 
 GWFLOW_UNSUPPORTED = "GWFlow jobs are not supported by the local server"
 
-query_2026 = QueryType()
-gwflow_mutation = MutationType()
-event_type_2026 = ObjectType("EventIDType")
+query_2026: QueryType = QueryType()
+gwflow_mutation: MutationType = MutationType()
+event_type_2026: ObjectType = ObjectType("EventIDType")
 
 query_2026.set_field("publicBilbyJobs", resolve_public_bilby_jobs)
 query_2026.set_field("bilbyJob", resolve_bilby_job)

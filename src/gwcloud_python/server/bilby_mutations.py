@@ -10,10 +10,12 @@ from typing import Any
 from ariadne import MutationType
 from graphql import GraphQLResolveInfo
 
+from .auth import User
 from .context import caller, login, state_of
+from .db import hash_token
 from .errors import ServiceError
 from .ids import new_token, to_global_id
-from .ini import parse_ini, supporting_file_paths
+from .ini import parse_ini, parse_value, supporting_file_paths
 from .jobs import (
     COMPLETED,
     JOB_TYPE_EXTERNAL,
@@ -24,11 +26,12 @@ from .jobs import (
     insert_job,
     set_labels,
     validate_job_name,
+    validate_label,
 )
 
 __all__ = ["mutation"]
 
-mutation = MutationType()
+mutation: MutationType = MutationType()
 _CLUSTERS = {"ozstar", "cit"}
 
 
@@ -60,9 +63,11 @@ def resolve_new_job_from_ini(
     cluster = _cluster(details.get("cluster"))
     try:
         values = parse_ini(ini_string)
+        paths = supporting_file_paths(values)
     except ValueError as exc:
         raise ServiceError(str(exc)) from None
-    paths = supporting_file_paths(values)
+    raw_label = values.get("label")
+    label = validate_label(parse_value(raw_label)) if raw_label else name
     state = state_of(info)
     tokens = [new_token() for _ in paths]
     with state.db.transaction() as conn:
@@ -76,11 +81,11 @@ def resolve_new_job_from_ini(
             job_type=JOB_TYPE_NORMAL,
             cluster=cluster,
             status=PENDING,
-            label=values.get("label") or name,
+            label=label,
         )
         conn.executemany(
             "INSERT INTO supporting_files (job_id, path, token) VALUES (?, ?, ?)",
-            [(pk, path, token) for path, token in zip(paths, tokens, strict=True)],
+            [(pk, path, hash_token(token)) for path, token in zip(paths, tokens, strict=True)],
         )
     return {
         "result": {
@@ -104,7 +109,7 @@ async def resolve_upload_supporting_files(
     entries = [entry for entry in input.get("supporting_files") or [] if entry]
     for entry in entries:
         token = entry.get("file_token") or ""
-        row = state.db.one("SELECT * FROM supporting_files WHERE token = ?", (token,))
+        row = state.db.one("SELECT * FROM supporting_files WHERE token = ?", (hash_token(token),))
         if row is None:
             raise ServiceError("Invalid supporting file token")
         if row["uploaded"]:
@@ -112,8 +117,8 @@ async def resolve_upload_supporting_files(
     for entry in entries:
         token = entry["file_token"]
         upload = entry["supporting_file"]
-        target = state.supporting_dir / token
-        partial = state.tmp_dir / f"{token}.part"
+        target = state.supporting_dir / hash_token(token)
+        partial = state.tmp_dir / f"{hash_token(token)}.part"
 
         def copy(src: Any = upload.file, dst: Any = partial) -> None:
             src.seek(0)
@@ -122,8 +127,37 @@ async def resolve_upload_supporting_files(
 
         await asyncio.to_thread(copy)
         partial.replace(target)
-        state.db.execute("UPDATE supporting_files SET uploaded = 1 WHERE token = ?", (token,))
+        state.db.execute(
+            "UPDATE supporting_files SET uploaded = 1 WHERE token = ?", (hash_token(token),)
+        )
     return {"result": {"result": True}}
+
+
+def _check_protected_labels(state: Any, user: User, job_id: int, wanted: list[str]) -> None:
+    """Refuse adding or removing a protected label (``Official``...) without the role.
+
+    Protected labels mark jobs the service vouches for; only event administrators
+    (the local server's staff role) may put them on a job or take them off.
+    """
+    if user.is_event_admin:
+        return
+    protected = {
+        str(r["name"]) for r in state.db.query("SELECT name FROM labels WHERE protected = 1")
+    }
+    current = {
+        str(r["name"])
+        for r in state.db.query(
+            "SELECT l.name FROM job_labels jl JOIN labels l ON l.id = jl.label_id "
+            "WHERE jl.job_id = ?",
+            (job_id,),
+        )
+    }
+    changed = sorted((set(wanted) ^ current) & protected)
+    if changed:
+        raise ServiceError(
+            f"Only event administrators may add or remove the protected label(s) "
+            f"{', '.join(repr(name) for name in changed)}"
+        )
 
 
 @mutation.field("updateBilbyJob")
@@ -150,6 +184,8 @@ def resolve_update_bilby_job(
             if event is None or (event["is_ligo_event"] and not user.is_ligo):
                 raise ServiceError("EventID matching query does not exist.")
             changes["event_fk"] = int(event["id"])
+    if input.get("labels") is not None:
+        _check_protected_labels(state, user, pk, [name for name in input["labels"] if name])
     changes["last_updated"] = time.time()
     with state.db.transaction() as conn:
         for column, value in changes.items():

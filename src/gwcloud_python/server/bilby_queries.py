@@ -10,6 +10,7 @@ from ariadne import QueryType
 from graphql import GraphQLResolveInfo
 
 from .context import caller, login, state_of
+from .db import hash_token
 from .errors import ServiceError
 from .ids import decode_cursor, encode_cursor, new_token, to_global_id
 from .jobs import (
@@ -24,7 +25,7 @@ from .search import search_sql, time_range_sql
 
 __all__ = ["connection", "query"]
 
-query = QueryType()
+query: QueryType = QueryType()
 
 _ORDER = {
     "lastUpdated": "j.last_updated ASC, j.id ASC",
@@ -110,7 +111,10 @@ def resolve_public_bilby_jobs(
     size = _page_size(first)
     visible, visible_params = visibility_sql(user)
     when, when_params = time_range_sql(time_range)
-    match, match_params = search_sql(search)
+    limits = state_of(info).config
+    match, match_params = search_sql(
+        search, max_terms=limits.max_search_terms, max_length=limits.max_search_term_length
+    )
     where = f"{visible} AND {when} AND {match}"
     return _job_page(
         info,
@@ -183,12 +187,12 @@ def resolve_bilby_result_files(_obj: Any, info: GraphQLResolveInfo, job_id: str)
 
 @query.field("generateBilbyJobUploadToken")
 def resolve_upload_token(_obj: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
-    """Issue a one-use token for ``uploadBilbyJob``."""
+    """Issue a one-use token for ``uploadBilbyJob`` (only its hash is stored)."""
     user = login(info)
     token = new_token()
     state_of(info).db.execute(
         "INSERT INTO upload_tokens (token, user_id, created) VALUES (?, ?, ?)",
-        (token, user.id, time.time()),
+        (hash_token(token), user.id, time.time()),
     )
     return {"token": token}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -9,7 +10,68 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Database"]
+__all__ = ["Database", "hash_token", "next_id"]
+
+#: Tables and columns holding secrets; only their SHA-256 is stored.
+_HASHED_COLUMNS = (
+    ("users", "api_token"),
+    ("refresh_tokens", "token"),
+    ("upload_tokens", "token"),
+    ("supporting_files", "token"),
+)
+_TOKEN_STORAGE = "token_storage"  # noqa: S105
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a secret token (hex SHA-256).
+
+    Tokens are long random values, so an unsalted fast hash is enough: whoever reads
+    the database learns nothing that lets them call the service.
+
+    Parameters
+    ----------
+    token : str
+        The token as the client sends it.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def next_id(conn: sqlite3.Connection, table: str) -> int:
+    """Allocate a primary key of ``users`` or ``jobs`` that was never used before.
+
+    A counter in ``settings`` only grows, so a deleted user's or job's number is
+    never given to a new row (old tokens and folders can not be inherited).
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        Connection inside a transaction.
+    table : str
+        ``"users"`` or ``"jobs"``.
+
+    Returns
+    -------
+    int
+        The key to insert with.
+    """
+    if table not in ("users", "jobs"):
+        raise ValueError(f"no id counter for table {table!r}")
+    key = f"next_id:{table}"
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    top = conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]  # noqa: S608
+    pk = max(int(row[0]) if row else 1, int(top) + 1)
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, str(pk + 1)),
+    )
+    return pk
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -112,6 +174,20 @@ class Database:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._hash_stored_tokens()
+
+    def _hash_stored_tokens(self) -> None:
+        """Replace plaintext tokens of a data directory made by an older version."""
+        if self.get_setting(_TOKEN_STORAGE, "") == "sha256":
+            return
+        self._conn.create_function("gwc_hash_token", 1, hash_token, deterministic=True)
+        with self.transaction() as conn:
+            for table, column in _HASHED_COLUMNS:
+                conn.execute(f"UPDATE {table} SET {column} = gwc_hash_token({column})")  # noqa: S608
+            conn.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, 'sha256')",
+                (_TOKEN_STORAGE,),
+            )
 
     def close(self) -> None:
         """Close the connection."""

@@ -1,10 +1,17 @@
-"""File download routes with HTTP Range support, streaming in chunks."""
+"""File download routes with HTTP Range support, streaming in chunks.
+
+Every answer carries a strong ``ETag`` (and, for stored files, ``Last-Modified``)
+naming the file's current version; a ``Range`` request with an ``If-Range`` that
+does not name that version gets the whole file (200), as RFC 9110 asks, so a
+client never resumes a file with bytes of another version.
+"""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Iterator
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +22,7 @@ from .content import iter_generated
 from .jobs import JOB_TYPE_NORMAL, JOB_TYPE_UPLOADED
 from .state import ServerState
 
-__all__ = ["CHUNK_SIZE", "download_endpoint", "file_source", "parse_range"]
+__all__ = ["CHUNK_SIZE", "download_endpoint", "file_source", "file_version", "parse_range"]
 
 CHUNK_SIZE = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -92,6 +99,46 @@ def file_source(state: ServerState, row: Any) -> tuple[int, Any]:
     return size, lambda s, e: _iter_disk(path, s, e)
 
 
+def file_version(state: ServerState, row: Any, size: int) -> tuple[str, str | None]:
+    """Return the strong ETag and the Last-Modified date of a file row's current content.
+
+    Parameters
+    ----------
+    state : ServerState
+        Server state.
+    row : sqlite3.Row
+        A row of ``files``.
+    size : int
+        The file's size, as :func:`file_source` gave it.
+
+    Returns
+    -------
+    tuple of (str, str or None)
+        The quoted ETag, and the HTTP date of the last change (None for
+        generated files, whose content never changes).
+
+    Raises
+    ------
+    OSError
+        A stored file cannot be read.
+    """
+    if row["generated"]:
+        return f'"g{int(row["id"]):x}-{size:x}"', None
+    info = (state.jobs_dir / str(row["job_id"]) / row["path"]).stat()
+    etag = f'"{info.st_mtime_ns:x}-{info.st_size:x}-{info.st_ino:x}"'
+    return etag, formatdate(info.st_mtime, usegmt=True)
+
+
+def _if_range_holds(header: str | None, etag: str, last_modified: str | None) -> bool:
+    """Whether a ``Range`` may be honoured under the request's ``If-Range`` (if any)."""
+    if header is None:
+        return True
+    value = header.strip()
+    if value.startswith('"') or value.startswith("W/"):
+        return value == etag  # strong comparison: a weak tag never matches
+    return last_modified is not None and value == last_modified
+
+
 def _not_found() -> Response:
     return PlainTextResponse("File not found", status_code=404)
 
@@ -128,13 +175,21 @@ def download_endpoint(state: ServerState, job_type: int) -> Any:
             return _not_found()
         try:
             size, reader = file_source(state, row)
+            etag, last_modified = file_version(state, row, size)
         except OSError:
             return _not_found()
         headers = {
             "Accept-Ranges": "bytes",
             "Content-Disposition": f'attachment; filename="{Path(row["path"]).name}"',
+            "ETag": etag,
         }
+        if last_modified is not None:
+            headers["Last-Modified"] = last_modified
         wanted = parse_range(request.headers.get("range"), size)
+        if wanted is not None and not _if_range_holds(
+            request.headers.get("if-range"), etag, last_modified
+        ):
+            wanted = None  # the client holds another version: send the whole file
         if wanted == "unsatisfiable":
             headers["Content-Range"] = f"bytes */{size}"
             return Response(b"", status_code=416, headers=headers)

@@ -22,9 +22,9 @@ EVENT_ID_PATTERN = re.compile(r"^GW\d{6}_\d{6}$")
 TRIGGER_ID_PATTERN = re.compile(r"^S\d{6}[a-z]{1,2}$")
 _NOT_FOUND = "EventID matching query does not exist."
 
-event_query = QueryType()
-event_mutation = MutationType()
-event_type = ObjectType("EventIDType")
+event_query: QueryType = QueryType()
+event_mutation: MutationType = MutationType()
+event_type: ObjectType = ObjectType("EventIDType")
 
 
 @event_type.field("bilbyjobSet")

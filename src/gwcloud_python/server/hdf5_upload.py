@@ -10,13 +10,13 @@ from typing import IO, Any
 from ariadne import MutationType
 from graphql import GraphQLResolveInfo
 
+from .archive import make_tree_private
 from .context import state_of
 from .errors import ServiceError
 from .ids import new_token, to_global_id
 from .ini import parse_ini, parse_value
-from .jobs import COMPLETED, JOB_TYPE_UPLOADED, insert_job, validate_job_name
-from .results import register_tree
-from .uploads import claim_upload_token, release_upload_token
+from .jobs import COMPLETED, JOB_TYPE_UPLOADED, validate_label
+from .uploads import check_upload_token, commit_uploaded_job
 
 __all__ = ["HDF5_SIGNATURE", "MAX_INI_BYTES", "hdf5_mutation", "read_ini_upload"]
 
@@ -24,7 +24,7 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 MAX_INI_BYTES = 4 * 1024 * 1024
 _CHUNK = 256 * 1024
 
-hdf5_mutation = MutationType()
+hdf5_mutation: MutationType = MutationType()
 
 
 def _upload_file(value: Any, name: str) -> IO[bytes]:
@@ -80,7 +80,7 @@ def _label_of(ini_string: str) -> str:
     label = parse_value(values.get("label", ""))
     if not isinstance(label, str) or not label:
         raise ServiceError("The ini file must set a label")
-    return validate_job_name(label)
+    return validate_label(label)
 
 
 def _store(hdf5: IO[bytes], ini_string: str, label: str, scratch: Path) -> None:
@@ -89,6 +89,7 @@ def _store(hdf5: IO[bytes], ini_string: str, label: str, scratch: Path) -> None:
     hdf5.seek(0)
     with open(scratch / "result" / f"{label}_result.hdf5", "wb") as out:
         shutil.copyfileobj(hdf5, out, _CHUNK)
+    make_tree_private(scratch)
 
 
 @hdf5_mutation.field("uploadHdf5BilbyJob")
@@ -106,7 +107,7 @@ async def resolve_upload_hdf5_bilby_job(
     """
     state = state_of(info)
     token = input.get("upload_token") or ""
-    user_id = claim_upload_token(state, token)
+    check_upload_token(state, token)
     scratch = state.tmp_dir / f"upload-{new_token()}"
     try:
         details = input.get("details") or {}
@@ -117,27 +118,19 @@ async def resolve_upload_hdf5_bilby_job(
         label = _label_of(ini_string)
         await asyncio.to_thread(_check_signature, hdf5)
         await asyncio.to_thread(_store, hdf5, ini_string, label, scratch)
-        with state.db.transaction() as conn:
-            pk = insert_job(
-                conn,
-                user_id=user_id,
-                name=label,
-                description=details.get("description") or "",
-                private=int(bool(details.get("private"))),
-                ini_string=ini_string,
-                job_type=JOB_TYPE_UPLOADED,
-                status=COMPLETED,
-                label=label,
-            )
-            final = state.jobs_dir / str(pk)
-            scratch.rename(final)
-            try:
-                register_tree(conn, pk, final)
-            except BaseException:
-                final.rename(scratch)
-                raise
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        release_upload_token(state, token)
-        raise
+        pk = commit_uploaded_job(
+            state,
+            token,
+            scratch,
+            name=label,
+            description=details.get("description") or "",
+            private=int(bool(details.get("private"))),
+            ini_string=ini_string,
+            job_type=JOB_TYPE_UPLOADED,
+            status=COMPLETED,
+            label=label,
+        )
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
     return {"result": {"job_id": to_global_id("BilbyJobNode", pk), "supporting_files": []}}

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .auth import User
+from .db import next_id
 from .errors import JOB_NOT_FOUND, PERMISSION_DENIED, ServiceError
 from .ids import from_global_id, to_global_id
 from .state import ServerState
@@ -27,6 +28,7 @@ __all__ = [
     "iso",
     "job_value",
     "validate_job_name",
+    "validate_label",
     "visibility_sql",
 ]
 
@@ -93,6 +95,38 @@ def validate_job_name(name: str | None) -> str:
     if not _NAME.match(name):
         raise ServiceError("Job name must not contain any spaces or special characters.")
     return name
+
+
+def validate_label(label: object) -> str:
+    """Check an ini ``label`` (it names files in the job's output directory).
+
+    Labels follow the job-name rule: letters, digits, ``_`` and ``-`` only, at most
+    255 characters, so a label can never hold ``/``, ``..`` or a drive letter.
+
+    Parameters
+    ----------
+    label : object
+        The parsed ``label`` value.
+
+    Returns
+    -------
+    str
+        The label.
+
+    Raises
+    ------
+    ServiceError
+        Naming the bad label.
+    """
+    if not isinstance(label, str) or not label:
+        raise ServiceError("The ini label must be a non-empty name.")
+    if len(label) > 255 or not _NAME.match(label):
+        shown = label if len(label) <= 80 else label[:80] + "..."
+        raise ServiceError(
+            f"Invalid ini label {shown!r}: use only letters, digits, '_' and '-' "
+            "(at most 255 characters)."
+        )
+    return label
 
 
 def visibility_sql(user: User | None) -> tuple[str, list[Any]]:
@@ -331,7 +365,7 @@ def job_value(row: Any, user: User | None, labels: list[dict[str, Any]]) -> dict
 
 
 def insert_job(conn: sqlite3.Connection, **fields: Any) -> int:
-    """Insert a job row.
+    """Insert a job row under a job number that was never used before.
 
     Parameters
     ----------
@@ -346,6 +380,7 @@ def insert_job(conn: sqlite3.Connection, **fields: Any) -> int:
         The new primary key.
     """
     now = time.time()
+    fields.setdefault("id", next_id(conn, "jobs"))
     fields.setdefault("creation_time", now)
     fields.setdefault("last_updated", fields["creation_time"])
     fields.setdefault("status_time", fields["creation_time"])

@@ -86,6 +86,12 @@ class RequestLogMiddleware:
         operation: str | None = None
         if scope["method"] == "POST" and scope["path"].rstrip("/").endswith("graphql"):
             size, more = 0, True
+            # a multipart body is peeked only until its operation name shows: the upload
+            # guard must see the operations part before the files are read
+            multipart = any(
+                name.lower() == b"content-type" and value.lower().startswith(b"multipart/")
+                for name, value in scope.get("headers", [])
+            )
             while more and size < _PEEK_LIMIT:
                 message = await receive()
                 buffered.append(message)
@@ -93,6 +99,10 @@ class RequestLogMiddleware:
                     break
                 size += len(message.get("body", b""))
                 more = bool(message.get("more_body", False))
+                if multipart and more:
+                    prefix = b"".join(m.get("body", b"") for m in buffered)
+                    if operation_name(prefix, complete=False) is not None:
+                        break
             body = b"".join(m.get("body", b"") for m in buffered)
             operation = operation_name(body, complete=not more)
 

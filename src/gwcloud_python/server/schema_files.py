@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import importlib.resources
+import os
 from pathlib import Path
 
 from ariadne import load_schema_from_path
 
-__all__ = ["load_sdl", "schema_dir"]
+__all__ = ["SCHEMA_DIR_ENV", "load_sdl", "schema_dir"]
+
+#: Environment variable naming a schema directory to serve instead of the recorded one.
+SCHEMA_DIR_ENV = "GWCLOUD_SERVER_SCHEMA_DIR"
 
 
 def schema_dir() -> Path:
@@ -16,6 +20,9 @@ def schema_dir() -> Path:
     The installed wheel ships the schemas as ``gwcloud_python/_schema``; an editable
     install or a source checkout uses the repository's ``schema/`` directory, found by
     walking up from this file.  The 2026 schema lives in its ``2026/`` subdirectory.
+
+    ``GWCLOUD_SERVER_SCHEMA_DIR``, when set, names the directory instead (same layout):
+    a server can then run an edited schema, e.g. to try ``gwcloud schema-check`` on it.
 
     Returns
     -------
@@ -27,6 +34,9 @@ def schema_dir() -> Path:
     FileNotFoundError
         If neither location holds the schema files.
     """
+    override = os.environ.get(SCHEMA_DIR_ENV)
+    if override:
+        return Path(override)
     try:
         packaged = importlib.resources.files("gwcloud_python") / "_schema"
         if packaged.is_dir() and (packaged / "bilby.graphql").is_file():

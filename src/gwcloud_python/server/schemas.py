@@ -21,11 +21,11 @@ from .uploads import upload_mutation
 
 __all__ = ["build_auth_schema", "build_bilby_2026_schema", "build_bilby_schema"]
 
-decimal_scalar = ScalarType("Decimal")
-datetime_scalar = ScalarType("DateTime")
-generic_scalar = ScalarType("GenericScalar")
-big_int_scalar = ScalarType("BigInt")
-json_string_scalar = ScalarType("JSONString")
+decimal_scalar: ScalarType = ScalarType("Decimal")
+datetime_scalar: ScalarType = ScalarType("DateTime")
+generic_scalar: ScalarType = ScalarType("GenericScalar")
+big_int_scalar: ScalarType = ScalarType("BigInt")
+json_string_scalar: ScalarType = ScalarType("JSONString")
 
 
 @decimal_scalar.serializer

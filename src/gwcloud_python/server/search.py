@@ -7,7 +7,7 @@ from typing import Any
 
 from .errors import ServiceError
 
-__all__ = ["search_sql", "time_range_sql"]
+__all__ = ["MAX_SEARCH_TERMS", "MAX_SEARCH_TERM_LENGTH", "search_sql", "time_range_sql"]
 
 _TIME_RANGES = {
     "all": None,
@@ -49,7 +49,17 @@ def _like(value: str) -> str:
     return f"%{escaped}%"
 
 
-def search_sql(search: str | None) -> tuple[str, list[Any]]:
+#: Default bounds of a search string (the server's configuration may change them).
+MAX_SEARCH_TERMS = 32
+MAX_SEARCH_TERM_LENGTH = 256
+
+
+def search_sql(
+    search: str | None,
+    *,
+    max_terms: int = MAX_SEARCH_TERMS,
+    max_length: int = MAX_SEARCH_TERM_LENGTH,
+) -> tuple[str, list[Any]]:
     """Translate a search string into an SQL condition.
 
     Terms separated by whitespace must all match.  A plain term matches, case
@@ -61,15 +71,34 @@ def search_sql(search: str | None) -> tuple[str, list[Any]]:
     ----------
     search : str or None
         The search string.
+    max_terms : int
+        Most terms accepted.
+    max_length : int
+        Longest term accepted, in characters.
 
     Returns
     -------
     tuple of (str, list)
         Condition on aliases ``j``, ``u``, ``e`` and its parameters.
+
+    Raises
+    ------
+    ServiceError
+        When the search has too many terms or a term is too long (a clean GraphQL
+        error instead of an SQLite failure or an expensive scan).
     """
     conditions: list[str] = []
     params: list[Any] = []
-    for term in (search or "").split():
+    terms = (search or "").split()
+    if len(terms) > max_terms:
+        raise ServiceError(f"The search has {len(terms)} terms; at most {max_terms} are allowed.")
+    for term in terms:
+        if len(term) > max_length:
+            raise ServiceError(
+                f"The search term {term[:40]!r}... is {len(term)} characters long; "
+                f"at most {max_length} are allowed."
+            )
+    for term in terms:
         field, sep, value = term.partition(":")
         key = field.lower()
         if sep and key in _FIELDS and value:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from .auth import add_user
+from .db import next_id
 from .ids import new_token, to_global_id
 from .jobs import (
     COMPLETED,
@@ -65,23 +66,31 @@ def ensure_labels(state: ServerState) -> None:
         )
 
 
-def seed_demo(state: ServerState) -> dict[str, Any]:
+def seed_demo(state: ServerState, *, rotate_tokens: bool = True) -> dict[str, Any]:
     """Create demo users, event IDs and jobs (jobs only once).
 
     Parameters
     ----------
     state : ServerState
         Server state.
+    rotate_tokens : bool
+        Issue new API tokens to demo users that already exist (the test harness's
+        ``/_admin/seed-demo`` does, so it always has working tokens); when False they
+        keep their tokens and are listed with ``None``.
 
     Returns
     -------
     dict
-        ``{"users": {name: api_token}, "jobs": {key: global id}}``; API tokens are
-        re-issued on every call.
+        ``{"users": {name: api_token or None}, "jobs": {key: global id}}``.
     """
     ensure_labels(state)
-    users = {
-        name: add_user(state, name, ligo=ligo, event_admin=admin)
+    existing_users = {str(r["username"]) for r in state.db.query("SELECT username FROM users")}
+    users: dict[str, str | None] = {
+        name: (
+            add_user(state, name, ligo=ligo, event_admin=admin)
+            if rotate_tokens or name not in existing_users
+            else None
+        )
         for name, (ligo, admin) in _USERS.items()
     }
     existing = state.db.get_setting("demo_jobs", "")
@@ -168,7 +177,11 @@ def seed_scale(state: ServerState, jobs: int, files_per_job: int, file_size: int
     assert owner is not None
     now = time.time()
     with state.db.transaction() as conn:
-        base = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]) + 1
+        base = next_id(conn, "jobs")
+        if jobs > 1:  # reserve the whole block of job numbers
+            conn.execute(
+                "UPDATE settings SET value = ? WHERE key = 'next_id:jobs'", (str(base + jobs),)
+            )
         label_id = conn.execute("SELECT id FROM labels WHERE name = 'Scale'").fetchone()[0]
         rows = []
         for i in range(jobs):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import queue
+import secrets
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import httpx
 
@@ -19,7 +21,10 @@ from .state import SCHEMA_VERSIONS
 __all__ = ["LocalServer"]
 
 _READY = "gwcloud-server listening on "
+_JOB_CONTROLLER = "gwcloud-server job controller listening on "
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+#: Environment variable through which ``gwcloud-server run --admin`` receives its secret.
+ADMIN_SECRET_ENV = "GWCLOUD_ADMIN_SECRET"  # noqa: S105
 
 
 class LocalServer:
@@ -41,6 +46,22 @@ class LocalServer:
         ``"2023"`` (default: ``/bilby/graphql`` and ``/auth/graphql``, JWTs) or
         ``"2026"`` (one ``/graphql`` endpoint taking ``Authorization: <api token>``).
         A data directory may be used by either mode.
+    split_job_controller : bool
+        Serve normal-job files (``/job/apiv1/file/``) from a second listener, as the
+        public service serves them from its job controller's host; the main port then
+        refuses that route.  See :attr:`job_controller_url`.
+    jwt_lifetime : float, optional
+        JWT lifetime in seconds (``gwcloud-server run --jwt-lifetime``); overrides
+        ``jwt_ttl`` when given.
+    admin : bool
+        Serve the ``/_admin/*`` routes this class uses (``--admin``).  A fresh random
+        secret is handed to the child through ``$GWCLOUD_ADMIN_SECRET`` and sent with
+        every admin call; other clients can not use the routes.  With False, the
+        admin helpers (``add_user``, ``set_fault``...) are unavailable.
+    max_upload_bytes : int, optional
+        Largest request body the server accepts (``--max-upload-bytes``).
+    max_extracted_bytes : int, optional
+        Largest unpacked size of an uploaded job (``--max-extracted-bytes``).
 
     Raises
     ------
@@ -64,6 +85,11 @@ class LocalServer:
         download_id_ttl: float = 3600,
         job_duration: float = 0.5,
         schema: str = "2023",
+        split_job_controller: bool = False,
+        jwt_lifetime: float | None = None,
+        admin: bool = True,
+        max_upload_bytes: int | None = None,
+        max_extracted_bytes: int | None = None,
     ) -> None:
         if schema not in SCHEMA_VERSIONS:
             raise ValueError(f"schema must be one of {', '.join(SCHEMA_VERSIONS)}")
@@ -72,14 +98,22 @@ class LocalServer:
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="gwcloud-server-")
             data_dir = Path(self._tmp.name)
-        self.data_dir = Path(data_dir)
-        self.jwt_ttl = jwt_ttl
-        self.refresh_ttl = refresh_ttl
-        self.download_id_ttl = download_id_ttl
-        self.job_duration = job_duration
+        self.data_dir: Path = Path(data_dir)
+        self.jwt_ttl: float = jwt_ttl
+        self.refresh_ttl: float = refresh_ttl
+        self.download_id_ttl: float = download_id_ttl
+        self.job_duration: float = job_duration
         self._process: subprocess.Popen[str] | None = None
         self._base_url: str | None = None
         self._log: IO[bytes] | None = None
+        self.split_job_controller = split_job_controller
+        if jwt_lifetime is not None:
+            self.jwt_ttl = jwt_lifetime
+        self.admin = admin
+        self._admin_secret = secrets.token_hex(32) if admin else None
+        self.max_upload_bytes = max_upload_bytes
+        self.max_extracted_bytes = max_extracted_bytes
+        self._job_controller_url: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> LocalServer:
@@ -98,13 +132,18 @@ class LocalServer:
         Raises
         ------
         RuntimeError
-            When the server exits or does not become ready in time.
+            When the server exits or does not become ready in time; the message names
+            a copy of the server's log that is kept (also for a temporary data
+            directory, which is removed later).
         """
         if self._process is not None:
             return self
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        log_fd = os.open(self.data_dir / "server.log", flags, 0o600)
+        self._log = os.fdopen(log_fd, "ab")
         env = dict(os.environ)
+        env.pop(ADMIN_SECRET_ENV, None)
         # the child imports exactly what this process can import
         paths = [str(_PACKAGE_ROOT), *(p for p in sys.path if p and Path(p).is_dir())]
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
@@ -130,6 +169,15 @@ class LocalServer:
             "--schema",
             self._schema,
         ]
+        if self.split_job_controller:
+            command += ["--job-controller-port", "0"]
+        if self._admin_secret is not None:
+            command.append("--admin")
+            env[ADMIN_SECRET_ENV] = self._admin_secret
+        if self.max_upload_bytes is not None:
+            command += ["--max-upload-bytes", str(self.max_upload_bytes)]
+        if self.max_extracted_bytes is not None:
+            command += ["--max-extracted-bytes", str(self.max_extracted_bytes)]
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env
         )
@@ -143,15 +191,37 @@ class LocalServer:
 
         assert process.stdout is not None
         threading.Thread(target=pump, args=(process.stdout,), daemon=True).start()
-        try:
-            line = lines.get(timeout=timeout)
-        except queue.Empty:
-            line = ""
-        if not line.startswith(_READY):
-            self.stop()
-            raise RuntimeError(f"gwcloud-server did not start; see {self.data_dir / 'server.log'}")
+        deadline = time.monotonic() + timeout
+        line = ""
+        while not line.startswith(_READY):
+            try:
+                line = lines.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                line = ""
+            if not line:
+                self._failed_start()
+            if line.startswith(_JOB_CONTROLLER):
+                self._job_controller_url = line[len(_JOB_CONTROLLER) :].strip()
         self._base_url = line[len(_READY) :].strip()
         return self
+
+    def _failed_start(self) -> NoReturn:
+        """Stop the child and raise, naming a log file that outlives the data directory."""
+        process = self._process
+        self.stop()
+        log = self.data_dir / "server.log"
+        if self._tmp is not None:
+            # the temporary data directory goes away with this object: keep a copy
+            handle, name = tempfile.mkstemp(prefix="gwcloud-server-failed-", suffix=".log")
+            with os.fdopen(handle, "wb") as copy:
+                copy.write(log.read_bytes() if log.exists() else b"")
+            log = Path(name)
+        tail = ""
+        if log.exists():
+            lines = log.read_text(errors="replace").strip().splitlines()
+            tail = f": {lines[-1].strip()}" if lines else ""
+        code = "" if process is None else f" (exit status {process.returncode})"
+        raise RuntimeError(f"gwcloud-server did not start{code}{tail}; full log: {log}")
 
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate the server (its data directory is kept).
@@ -173,6 +243,7 @@ class LocalServer:
             self._log.close()
             self._log = None
         self._base_url = None
+        self._job_controller_url = None
 
     def cleanup(self) -> None:
         """Stop the server and delete a temporary data directory it created."""
@@ -227,6 +298,22 @@ class LocalServer:
         return self.base_url + "/auth/graphql"
 
     @property
+    def job_controller_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the job-controller listener (split mode only).
+
+        Raises
+        ------
+        RuntimeError
+            When the server was not started with ``split_job_controller=True`` or is not
+            running.
+        """
+        if not self.split_job_controller:
+            raise RuntimeError("the server was not started with split_job_controller=True")
+        if self._job_controller_url is None:
+            raise RuntimeError("the server is not running")
+        return self._job_controller_url
+
+    @property
     def file_download_url(self) -> str:
         """Where uploaded-job files download from (2026: ``/file_download/``)."""
         if self._schema == "2026":
@@ -235,12 +322,37 @@ class LocalServer:
 
     @property
     def job_file_download_url(self) -> str:
-        """Download URL of normal-job files (``/job/apiv1/file/``, on this port in both modes)."""
+        """Download URL of normal-job files (``/job/apiv1/file/``).
+
+        On the main port, or on :attr:`job_controller_url` in split mode.
+        """
+        if self.split_job_controller:
+            return self.job_controller_url + "/job/apiv1/file/"
         return self.base_url + "/job/apiv1/file/"
 
     # -- admin API -----------------------------------------------------------------
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """The header that authorises an ``/_admin/*`` call (``X-Admin-Secret``).
+
+        Raises
+        ------
+        RuntimeError
+            When the server was made with ``admin=False``.
+        """
+        if self._admin_secret is None:
+            raise RuntimeError("this LocalServer was made with admin=False: no admin routes")
+        return {"X-Admin-Secret": self._admin_secret}
+
+    def __repr__(self) -> str:
+        running = self._base_url or "not running"
+        return f"LocalServer(schema={self._schema!r}, data_dir={str(self.data_dir)!r}, {running})"
+
     def _admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = httpx.request(method, f"{self.base_url}/_admin/{path}", timeout=60, **kwargs)
+        headers = {**kwargs.pop("headers", {}), **self.admin_headers}
+        response = httpx.request(
+            method, f"{self.base_url}/_admin/{path}", timeout=60, headers=headers, **kwargs
+        )
         response.raise_for_status()
         return response
 
