@@ -246,11 +246,14 @@ def case_upload(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
 
 
 def case_baseline_httpx(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-    """Loopback limit: plain concurrent httpx streaming of the same URLs to nowhere.
+    """Loopback limit: plain concurrent httpx streaming of the same URLs, saved as they come.
 
     The download IDs are generated with one ``generateFileDownloadIds``
     mutation through the current library's internals, inside the timed region,
     so the baseline does the same network work as ``save_files_by_reference``.
+    With ``params["dest"]`` each body is written to ``dest/<listed path>`` with a
+    plain ``open(..., "wb")`` (what a 30-line user loop does: no temporary name,
+    no checks); without it the bodies are discarded.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -262,20 +265,31 @@ def case_baseline_httpx(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     client = httpx.Client(limits=limits, timeout=60)
 
-    def drain(url: str) -> int:
+    dest = Path(params["dest"]) if params.get("dest") else None
+
+    def drain(url: str, path: str) -> int:
         total = 0
         with client.stream("GET", url) as response:
             response.raise_for_status()
-            for chunk in response.iter_raw():
-                total += len(chunk)
+            if dest is None:
+                for chunk in response.iter_raw():
+                    total += len(chunk)
+                return total
+            with open(dest / path, "wb") as handle:
+                for chunk in response.iter_raw():
+                    total += len(chunk)
+                    handle.write(chunk)
         return total
 
     def run() -> tuple[float, int]:
         ids_start = time.perf_counter()
-        urls = [item.url for item in gw._download_items(refs)]
+        items = gw._download_items(refs)
         ids_seconds = time.perf_counter() - ids_start
+        if dest is not None:
+            for folder in {(dest / item.path).parent for item in items}:
+                folder.mkdir(parents=True, exist_ok=True)
         with ThreadPoolExecutor(concurrency) as pool:
-            received = sum(pool.map(drain, urls))
+            received = sum(pool.map(drain, [i.url for i in items], [i.path for i in items]))
         return ids_seconds, received
 
     seconds, (ids_seconds, received) = timed(run)

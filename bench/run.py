@@ -296,13 +296,17 @@ def _alternate(
 ) -> dict[str, Measurement | None]:
     """Run each runner ``runs`` times, alternating between them; the median run of each.
 
-    The medians carry every sample (``samples_s``) and their spread
-    (``spread_s``: min and max).
+    Each round starts with the next client (round 1: A B C, round 2: B C A, ...), so
+    that no client always runs first after a quiet spell or right after seeding.  The
+    medians carry every sample (``samples_s``) and their spread (``spread_s``: min
+    and max).
     """
     samples: dict[str, list[Measurement | None]] = {name: [] for name in runners}
-    for _ in range(max(1, runs)):
-        for name, runner in runners.items():
-            samples[name].append(runner())
+    names = list(runners)
+    for round_ in range(max(1, runs)):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            samples[name].append(runners[name]())
     return {name: _median_of(found) for name, found in samples.items()}
 
 
@@ -336,7 +340,12 @@ def case_many_small(bench: Bench) -> list[Row]:
                 "legacy", "save", limit, job_id=job, dest=str(bench.out / "old-small")
             ),
             "baseline": lambda: bench.run(
-                "ours", "baseline_httpx", 120, job_id=job, concurrency=threads
+                "ours",
+                "baseline_httpx",
+                120,
+                job_id=job,
+                concurrency=threads,
+                dest=str(bench.out / "base-small"),
             ),
         },
         bench.args.runs,
@@ -570,7 +579,11 @@ def case_rtt_api(bench: Bench) -> list[Row]:
 
 
 def case_one_big(bench: Bench) -> list[Row]:
-    """One 1 GiB file saved to disk, against ``curl -o /dev/null`` (medians, alternating)."""
+    """One 1 GiB file saved to disk, against curl saving it to the same disk (medians, alternating).
+
+    curl writes into the same scratch directory as our save (``curl -o FILE``), so both
+    pay for the same page-cache writes; until 2026-11-29 curl wrote to ``/dev/null``.
+    """
     job = bench.data.one_big
     limit = bench.args.legacy_timeout
 
@@ -579,7 +592,12 @@ def case_one_big(bench: Bench) -> list[Row]:
         bench.run("ours", "urls", 60, job_id=job, out=str(urls_file))
         url = urls_file.read_text().split()[0]
         server_cpu = process_cpu_seconds(bench.server_pid)
-        m = run_command(["curl", "-s", "-f", "-o", "/dev/null", url], timeout=180)
+        target = bench.out / "curl-big.bin"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            m = run_command(["curl", "-s", "-f", "-o", str(target), url], timeout=180)
+        finally:
+            target.unlink(missing_ok=True)
         after = process_cpu_seconds(bench.server_pid)
         if server_cpu is not None and after is not None:
             m.extra["server_cpu_s"] = after - server_cpu
@@ -599,7 +617,7 @@ def case_one_big(bench: Bench) -> list[Row]:
         ours,
         legacy,
         baseline=base,
-        baseline_label="curl",
+        baseline_label="curl -o file",
         target=f"<=1.2x curl; RSS <{BIG_SAVE_RSS_MIB} MiB",
     )
     if _ok(ours) and _ok(base):
@@ -684,14 +702,20 @@ def _median_of(runs: list[Measurement | None]) -> Measurement | None:
 def case_listing(bench: Bench) -> list[Row]:
     """``get_public_job_list(number=1000)``: median of ``--repeats`` fresh processes each.
 
-    The two clients' runs alternate, so that drift in the shared machine's load
-    affects both alike.
+    The two clients' runs alternate, and which one goes first alternates too, so
+    that drift in the shared machine's load affects both alike.
     """
     runs = bench.args.repeats
     ours_runs, legacy_runs = [], []
-    for _ in range(runs):
-        ours_runs.append(bench.run("ours", "list", 60, number=1000))
-        legacy_runs.append(bench.run("legacy", "list", bench.args.legacy_timeout, number=1000))
+    for round_ in range(runs):
+        pair = [
+            lambda: ours_runs.append(bench.run("ours", "list", 60, number=1000)),
+            lambda: legacy_runs.append(
+                bench.run("legacy", "list", bench.args.legacy_timeout, number=1000)
+            ),
+        ]
+        for step in pair if round_ % 2 == 0 else pair[::-1]:
+            step()
     ours = _median_of(ours_runs)
     legacy = _median_of(legacy_runs)
     row = Row(
@@ -961,7 +985,7 @@ FOOTNOTES = [
     "the case's time limit.",
     "Baseline of the 1,000-file case: one generateFileDownloadIds mutation + plain httpx "
     "streaming of the same URLs over one pooled client with as many threads as our engine "
-    "uses on a fast link, bodies discarded.",
+    'uses on a fast link, each body written to its file with a plain open(..., "wb").',
     "RTT cases: through bench/_rtt_proxy.py (each direction delayed RTT/2, a new connection's "
     "first byte one more RTT). 'N req/M conn' = requests the server logged and connections "
     "the proxy accepted during the timed call. curl gets its URLs from the same API calls "

@@ -51,14 +51,10 @@ from typing import Any, cast
 import httpx
 from graphql import (
     DocumentNode,
-    FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     Source,
     build_client_schema,
     build_schema,
@@ -72,6 +68,8 @@ from graphql import (
 )
 from graphql.language import get_location
 from graphql.utilities import IntrospectionQuery
+
+from gwcloud_python.schema_check import used_fragments as _used_fragments
 
 __all__ = [
     "GENERATOR",
@@ -386,34 +384,6 @@ def _schema_from_sdl(sdl: str, what: str) -> GraphQLSchema:
 
 
 # --------------------------------------------------------------------------- operations
-
-
-def _spreads(selection_set: SelectionSetNode | None) -> set[str]:
-    names: set[str] = set()
-    if selection_set is None:
-        return names
-    for selection in selection_set.selections:
-        if isinstance(selection, FragmentSpreadNode):
-            names.add(selection.name.value)
-        elif isinstance(selection, FieldNode | InlineFragmentNode):
-            names |= _spreads(selection.selection_set)
-    return names
-
-
-def _used_fragments(
-    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
-) -> list[FragmentDefinitionNode]:
-    seen: set[str] = set()
-    pending = sorted(_spreads(operation.selection_set))
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        fragment = fragments.get(name)
-        if fragment is not None:  # an unknown fragment is reported by validate()
-            pending.extend(sorted(_spreads(fragment.selection_set) - seen))
-    return [fragments[name] for name in sorted(seen) if name in fragments]
 
 
 def _format_error(error: GraphQLError) -> str:

@@ -467,6 +467,20 @@ class ClientCore:
             )
         return items
 
+    def _download_origins(self, plan: DownloadPlan) -> list[tuple[str, int]]:
+        """``(url, files)`` per download-ID request: where its files will come from.
+
+        The URL is built for a placeholder file ID, before the server gives the
+        real ones, so connections can be opened while the IDs are requested.
+        """
+        return [
+            (
+                download_url(self.profile, uploaded=batch.kind is not JobType.NORMAL, file_id="0"),
+                len(batch.indices),
+            )
+            for batch in plan.requests
+        ]
+
     @staticmethod
     def _check_root(
         file_references: Sequence[FileReference], root_path: object
@@ -786,6 +800,25 @@ def job_not_found(job_id: object) -> NotFoundError:
         None,
         "BilbyJob",
     )
+
+
+def latency_hint(elapsed: float, known: float | None) -> float:
+    """Return the best upper bound of the link's latency before any file answer arrives.
+
+    Parameters
+    ----------
+    elapsed : float
+        How long a download-ID request took, seconds (server work on the batch included).
+    known : float or None
+        The quickest recent GraphQL answer of the same client, seconds (None if none yet).
+
+    Returns
+    -------
+    float
+        The smaller of the two: a large batch's server time alone must not make a
+        fast link look distant (which would start too many transfers at once).
+    """
+    return elapsed if known is None else min(elapsed, known)
 
 
 def _as_reference(item: object) -> FileReference:

@@ -69,3 +69,5 @@ DEADLINE_POLL = 0.5
 DECOMPRESS_STEP = 256 * 1024
 #: A job listing that sends this many pages in a row without a job is treated as broken.
 MAX_EMPTY_PAGES = 10
+#: Seconds a TCP connection opened ahead of a download on a slow link may wait to be used.
+PREWARM_EXPIRY_SECONDS = 5.0

@@ -31,12 +31,14 @@ import socket
 import threading
 import time
 import zlib
+from collections import deque
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
     Awaitable,
     Callable,
     Generator,
+    Iterable,
     Iterator,
     Mapping,
     Sequence,
@@ -60,6 +62,7 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
+from ._prewarm import PrewarmBackend
 
 __all__ = [
     "AsyncTransport",
@@ -529,6 +532,9 @@ def _describe(err: BaseException) -> str:
 
 #: Errors of the layers under httpx that can escape it (a request body that changes
 #: length while it is sent raises h11's LocalProtocolError unwrapped).
+#: GraphQL answer times kept for :attr:`Transport.latency` (the shortest counts).
+_LATENCY_SAMPLES = 8
+
 _LOW_LEVEL_ERRORS = (
     h11.ProtocolError,
     httpcore.ProtocolError,
@@ -730,6 +736,26 @@ def _client_options(timeout: float | httpx.Timeout) -> dict[str, Any]:
     }
 
 
+def _prewarmed_client(timeout: float | httpx.Timeout) -> tuple[httpx.Client, PrewarmBackend | None]:
+    """``httpx.Client(**_client_options(timeout))`` whose own pool can pre-open TCP connections.
+
+    The client is built exactly as before (limits, TLS from the environment,
+    proxies from the environment as mounts); only the network backend of its
+    direct connection pool, which has no connection yet, becomes a
+    :class:`~gwcloud_python._prewarm.PrewarmBackend` delegating to httpcore's
+    own.  Without that pool (another httpx version), no backend is returned.
+    """
+    client = httpx.Client(**_client_options(timeout))
+    pool = getattr(client._transport, "_pool", None)
+    if not isinstance(pool, httpcore.ConnectionPool) or not isinstance(
+        getattr(pool, "_network_backend", None), httpcore.SyncBackend
+    ):
+        return client, None  # pragma: no cover - httpx/httpcore internals changed
+    backend = PrewarmBackend(inner=pool._network_backend)
+    pool._network_backend = backend
+    return client, backend
+
+
 def _check_bounds(call_timeout: float | None, max_response_size: int) -> None:
     if call_timeout is not None and (
         isinstance(call_timeout, bool)
@@ -790,6 +816,16 @@ class _Bounds:
 
     call_timeout: float | None
     max_response_size: int
+    _latencies: deque[float]
+
+    @property
+    def latency(self) -> float | None:
+        """The shortest time to an answer's headers among recent GraphQL calls, seconds.
+
+        None before the first answer.  Connection set-up and server time are
+        included, so this is an upper bound of the link's round-trip time.
+        """
+        return min(self._latencies) if self._latencies else None
 
 
 def _give_up(budget: _Budget, delay: float | None, error: TransportError | None) -> bool:
@@ -835,7 +871,12 @@ class Transport(_Bounds):
         self.max_response_size = max_response_size
         self._owns_client = http_client is None
         self._closed = False
-        self.http: httpx.Client = http_client or httpx.Client(**_client_options(timeout))
+        self._latencies: deque[float] = deque(maxlen=_LATENCY_SAMPLES)
+        #: Opens download connections ahead of use (only on a client this transport created).
+        self.prewarm_backend: PrewarmBackend | None = None
+        if http_client is None:
+            http_client, self.prewarm_backend = _prewarmed_client(timeout)
+        self.http: httpx.Client = http_client
         #: Replaced by tests so retries do not sleep.
         self.sleep: Callable[[float], None] = time.sleep
 
@@ -848,9 +889,71 @@ class Transport(_Bounds):
         self._closed = True
         if self._owns_client:
             self.http.close()
+        if self.prewarm_backend is not None:
+            self.prewarm_backend.close()
 
     def __repr__(self) -> str:
         return f"Transport(max_retries={self.max_retries})"
+
+    def prewarm(
+        self,
+        downloads: Iterable[tuple[str, int]],
+        *,
+        latency: float | None = None,
+        limit: int = C.MAX_DOWNLOAD_CONCURRENCY,
+    ) -> int:
+        """Start TCP connections for coming downloads, when the link is slow.
+
+        For each origin of ``downloads`` (``(url, files)`` pairs), connections
+        are opened in the background up to ``min(files, limit)`` less the idle
+        pooled ones, and never beyond ``limit`` pooled plus pre-opened ones.
+        Nothing happens on a fast link (``latency``, default :attr:`latency`,
+        below :data:`~gwcloud_python._constants.HIGH_LATENCY_SECONDS`), on a
+        client passed in by the caller, or for a URL that goes through a proxy.
+
+        Returns
+        -------
+        int
+            How many connections were started.
+        """
+        backend = self.prewarm_backend
+        seen = self.latency if latency is None else latency
+        if backend is None or self.closed or seen is None or seen < C.HIGH_LATENCY_SECONDS:
+            return 0
+        try:
+            return self._prewarm(backend, downloads, limit)
+        except Exception as err:  # an optimisation only: never fail the download for it
+            logger.debug("could not open connections ahead of downloads: %s", err)
+            return 0
+
+    def _prewarm(
+        self, backend: PrewarmBackend, downloads: Iterable[tuple[str, int]], limit: int
+    ) -> int:
+        cap = max(0, min(limit, C.MAX_DOWNLOAD_CONCURRENCY))
+        files: dict[tuple[str, str, int], int] = {}
+        for url, count in downloads:
+            parsed = httpx.URL(url)
+            port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
+            if port is None or not parsed.raw_host:
+                continue
+            if self.http._transport_for_url(parsed) is not self.http._transport:
+                continue  # through a proxy: the connections are the proxy's
+            key = (parsed.scheme, parsed.raw_host.decode("ascii"), port)
+            files[key] = files.get(key, 0) + count
+        pool = getattr(self.http._transport, "_pool", None)
+        started = 0
+        for (scheme, host, port), count in files.items():
+            origin = httpcore.Origin(scheme.encode("ascii"), host.encode("ascii"), port)
+            pooled = [
+                conn
+                for conn in (pool.connections if isinstance(pool, httpcore.ConnectionPool) else [])
+                if conn.can_handle_request(origin) and not conn.is_closed()
+            ]
+            idle = sum(1 for conn in pooled if conn.is_idle())
+            want = min(min(count, cap) - idle, cap - len(pooled))
+            timeout = self.http.timeout.connect
+            started += backend.prewarm(host, port, want, timeout=timeout)
+        return started
 
     def post_graphql(
         self,
@@ -904,7 +1007,9 @@ class Transport(_Bounds):
         budget.watch(lambda: _interrupt(self.http, request))
         try:
             try:
+                started = time.perf_counter()
                 response = self.http.send(request, auth=guard, stream=True)
+                self._latencies.append(time.perf_counter() - started)
             except RuntimeError:
                 if self.closed:
                     raise _closed_error() from None
@@ -963,6 +1068,7 @@ class AsyncTransport(_Bounds):
         self.max_response_size = max_response_size
         self._owns_client = http_client is None
         self._closed = False
+        self._latencies: deque[float] = deque(maxlen=_LATENCY_SAMPLES)
         self.http: httpx.AsyncClient = http_client or httpx.AsyncClient(**_client_options(timeout))
         #: Replaced by tests so retries do not sleep.
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -1025,7 +1131,9 @@ class AsyncTransport(_Bounds):
 
         async def exchange() -> httpx.Response:
             try:
+                started = time.perf_counter()
                 response = await self.http.send(request, auth=guard, stream=True)
+                self._latencies.append(time.perf_counter() - started)
             except RuntimeError:
                 if self.closed:
                     raise _closed_error() from None

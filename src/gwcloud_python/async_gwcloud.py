@@ -37,6 +37,7 @@ from ._client_base import (
     check_jobs,
     job_file_filter,
     job_not_found,
+    latency_hint,
 )
 from ._errors import GWCloudError, NotFoundError, register_secret
 from ._files import Downloader, DownloadFeed, DownloadItem, ProgressCallback, make_output_directory
@@ -326,6 +327,13 @@ class AsyncGWCloud(ClientCore):
             return {}
         await self.authenticate()
         downloader = self._downloader()
+        # On a slow link (as the GraphQL calls saw it), open the transfers' connections
+        # while the IDs are requested; the transfers use the sync client's pool.
+        self.sync_client.prewarm(
+            self._download_origins(plan),
+            latency=self.client.latency,
+            limit=self._download_concurrency or C.MAX_DOWNLOAD_CONCURRENCY,
+        )
         feed = DownloadFeed()
         limit = asyncio.Semaphore(C.ID_REQUEST_CONCURRENCY)
 
@@ -335,7 +343,12 @@ class AsyncGWCloud(ClientCore):
                     return
                 started = time.perf_counter()
                 entries = await self._request_ids(plan, batch)
-                feed.put(entries, latency=time.perf_counter() - started)
+                # The link's latency hint: the ID request's time includes the server's work
+                # on a large batch, so the quickest recent GraphQL answer bounds it better.
+                feed.put(
+                    entries,
+                    latency=latency_hint(time.perf_counter() - started, self.client.latency),
+                )
 
         async def produce() -> None:
             try:

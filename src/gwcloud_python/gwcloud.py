@@ -28,6 +28,7 @@ from ._client_base import (
     check_jobs,
     job_file_filter,
     job_not_found,
+    latency_hint,
 )
 from ._errors import GWCloudError, NotFoundError, register_secret
 from ._files import Downloader, DownloadFeed, DownloadItem, ProgressCallback, make_output_directory
@@ -410,7 +411,11 @@ class GWCloud(ClientCore):
                 return
             started = time.perf_counter()
             entries = self._request_ids(plan, batch)
-            feed.put(entries, latency=time.perf_counter() - started)
+            # The link's latency hint: the ID request's time includes the server's work
+            # on a large batch, so the quickest recent GraphQL answer bounds it better.
+            feed.put(
+                entries, latency=latency_hint(time.perf_counter() - started, self.client.latency)
+            )
 
         def produce() -> None:
             try:
@@ -435,6 +440,11 @@ class GWCloud(ClientCore):
         if plan.count == 0:
             return {}
         downloader = self._downloader()
+        # On a slow link, open the transfers' connections while the IDs are requested.
+        self.client.prewarm(
+            self._download_origins(plan),
+            limit=self._download_concurrency or C.MAX_DOWNLOAD_CONCURRENCY,
+        )
         feed, producer = self._feed(plan)
         try:
             if plan.targets is not None:

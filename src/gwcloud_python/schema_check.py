@@ -58,6 +58,7 @@ __all__ = [
     "fetch_schema",
     "operation_groups",
     "queries_dir",
+    "used_fragments",
     "validate_operations",
 ]
 
@@ -323,9 +324,24 @@ def _spreads(selection_set: SelectionSetNode | None) -> set[str]:
     return names
 
 
-def _used_fragments(
+def used_fragments(
     operation: OperationDefinitionNode, pool: Mapping[str, FragmentDefinitionNode]
 ) -> list[FragmentDefinitionNode]:
+    """Return the fragments an operation needs, directly or through other fragments.
+
+    Parameters
+    ----------
+    operation : graphql.OperationDefinitionNode
+        A parsed operation.
+    pool : mapping of str to graphql.FragmentDefinitionNode
+        Every fragment available, by name.
+
+    Returns
+    -------
+    list of graphql.FragmentDefinitionNode
+        The fragments reached from the operation's selections, sorted by name.  A
+        spread of a fragment missing from ``pool`` is left for validation to report.
+    """
     seen: set[str] = set()
     pending = sorted(_spreads(operation.selection_set))
     while pending:
@@ -334,7 +350,7 @@ def _used_fragments(
             continue
         seen.add(name)
         fragment = pool.get(name)
-        if fragment is not None:  # an unknown fragment is reported by validate()
+        if fragment is not None:
             pending.extend(sorted(_spreads(fragment.selection_set) - seen))
     return [pool[name] for name in sorted(seen) if name in pool]
 
@@ -407,7 +423,7 @@ def validate_operations(
             if not isinstance(definition, OperationDefinitionNode):
                 continue
             name = definition.name.value if definition.name else "<anonymous>"
-            used = _used_fragments(definition, pool)
+            used = used_fragments(definition, pool)
             errors = validate(schema, DocumentNode(definitions=(definition, *used)))
             results.append(
                 OperationCheck(

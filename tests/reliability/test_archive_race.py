@@ -117,6 +117,7 @@ def test_directory_swapped_for_symlink_to_outside(
 
     between_scan_and_read(swap)
     expect_refusal(job, rel, str(job / "result"))
+    rel.nothing_lost()
 
 
 def test_file_swapped_for_symlink_to_outside(
@@ -132,6 +133,7 @@ def test_file_swapped_for_symlink_to_outside(
 
     between_scan_and_read(swap)
     expect_refusal(job, rel, "strain.dat")
+    rel.nothing_lost()
 
 
 def test_file_swapped_for_hard_link_to_outside(
@@ -149,6 +151,7 @@ def test_file_swapped_for_hard_link_to_outside(
 
     between_scan_and_read(swap)
     expect_refusal(job, rel, "strain.dat")
+    rel.nothing_lost()
 
 
 def test_job_root_swapped_for_symlink(
@@ -167,6 +170,7 @@ def test_job_root_swapped_for_symlink(
 
     between_scan_and_read(swap)
     expect_refusal(job, rel, "job")
+    rel.nothing_lost()
 
 
 def test_unchanged_directory_still_archives(

@@ -128,6 +128,7 @@ def test_deadline_covers_retries(rel: Recorder, hostile: Any) -> None:
         within(GUARD, lambda: gw.get_public_job_list("x"))
     assert len(server.requests) == 1  # a spent deadline is not retried
     rel.typed_error(info.value)
+    rel.nothing_lost()
 
 
 def _trickle_headers(conn: Connection, _req: Request) -> None:
@@ -156,6 +157,7 @@ def test_headers_trickled_forever_fail_after_the_deadline(rel: Recorder, hostile
         }
     )
     assert within(GUARD, lambda: gw.get_public_job_list("x")) == []
+    rel.nothing_lost()
 
 
 def test_async_headers_trickled_forever_fail_after_the_deadline(
@@ -178,6 +180,7 @@ def test_async_headers_trickled_forever_fail_after_the_deadline(
     with pytest.raises(TransportError, match="deadline") as info:
         within(GUARD, lambda: asyncio.run(scenario()))
     rel.typed_error(info.value)
+    rel.nothing_lost()
 
 
 def test_async_body_trickled_forever_fails_after_the_deadline(rel: Recorder, hostile: Any) -> None:
@@ -197,6 +200,7 @@ def test_async_body_trickled_forever_fails_after_the_deadline(rel: Recorder, hos
     with pytest.raises(TransportError, match="deadline") as info:
         within(GUARD, lambda: asyncio.run(scenario()))
     rel.typed_error(info.value)
+    rel.nothing_lost()
 
 
 def _upload(
@@ -240,6 +244,7 @@ def test_slow_upload_is_not_cut_by_the_deadline(rel: Recorder, hostile: Any, syn
     server.body_delay = 3.0
     data = within(GUARD, lambda: _upload(server, 48 * MiB, call_timeout=1.0, sync=sync))
     assert data["uploadBilbyJob"]["size"] > 48 * MiB
+    rel.nothing_lost()
 
 
 @pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
@@ -252,6 +257,7 @@ def test_answer_to_an_upload_trickled_forever_is_outcome_unknown(
         within(GUARD, lambda: _upload(server, 1024, call_timeout=1.0, sync=sync))
     assert info.value.operation_name == "UploadBilbyJob"
     rel.typed_error(info.value)
+    rel.nothing_lost()
 
 
 # -- answer size --------------------------------------------------------------------------------
@@ -353,6 +359,7 @@ def test_hostile_bodies_are_transport_errors(rel: Recorder, hostile: Any, body: 
     with pytest.raises(TransportError) as info:
         within(GUARD, lambda: gw.get_public_job_list("x"))
     rel.typed_error(info.value)
+    rel.nothing_lost()
 
 
 def test_protocol_garbage_is_a_transport_error(rel: Recorder, hostile: Any) -> None:
@@ -362,6 +369,7 @@ def test_protocol_garbage_is_a_transport_error(rel: Recorder, hostile: Any) -> N
     with pytest.raises(TransportError) as info:
         within(GUARD, lambda: gw.get_public_job_list("x"))
     rel.typed_error(info.value)
+    rel.nothing_lost()
 
 
 def test_connection_refused_keeps_the_os_cause(rel: Recorder, hostile: Any) -> None:
@@ -377,6 +385,7 @@ def test_connection_refused_keeps_the_os_cause(rel: Recorder, hostile: Any) -> N
     assert "Connection refused" in str(info.value)
     assert "Errno" in str(info.value)
     rel.typed_error(info.value)
+    rel.nothing_lost()
 
 
 def test_404_at_the_server_root_hints_at_the_endpoint(rel: Recorder, hostile: Any) -> None:
@@ -390,3 +399,4 @@ def test_404_at_the_server_root_hints_at_the_endpoint(rel: Recorder, hostile: An
     assert f"{server.url}/graphql" in str(info.value)
     assert json.dumps(server.requests[0].json()["operationName"]) == '"PublicBilbyJobs"'
     rel.typed_error(info.value)
+    rel.nothing_lost()

@@ -68,7 +68,8 @@ def test_users_part_file_is_never_touched(
     rel.nothing_lost()
 
 
-def test_temporary_names_are_hidden_stable_and_not_the_users() -> None:
+def test_temporary_names_are_hidden_stable_and_not_the_users(rel: Recorder) -> None:
+    rel.classify(GROUP, "temporary names: hidden, stable across runs, never <name>.part", INV)
     final = Path("/out/result/x_corner.png")
     part, sidecar = temporary_paths(final)
     assert part.parent == final.parent and sidecar.parent == final.parent
@@ -77,6 +78,7 @@ def test_temporary_names_are_hidden_stable_and_not_the_users() -> None:
     assert temporary_paths(final) == (part, sidecar)  # found again by the next run
     assert part.name != final.name + ".part"
     assert temporary_paths(final.with_name("y.png"))[0] != part
+    rel.nothing_lost()
 
 
 def test_very_long_names_get_short_temporary_names(

@@ -83,6 +83,7 @@ def test_forged_jwts_are_refused(
     assert _messages(body) in (["Error decoding signature"], ["Signature has expired"])
     assert not (body.get("data") or {}).get("gwclouduser")
     rel.typed_error("GraphQL error")
+    rel.nothing_lost()
 
 
 def test_guessed_download_ids_are_not_found(rel: Recorder, server: ReliabilityServer) -> None:
@@ -188,6 +189,7 @@ def test_anonymous_mutations_are_refused(
     assert body.get("errors"), body
     assert all(value is None for value in (body.get("data") or {}).values())
     rel.typed_error("GraphQL error")
+    rel.nothing_lost()
 
 
 # -- the client side: TLS verification and redirects -----------------------------------------

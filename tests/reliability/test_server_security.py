@@ -427,7 +427,8 @@ def test_only_token_hashes_are_stored(
     rel.nothing_lost()
 
 
-def test_plaintext_tokens_of_an_old_data_dir_are_hashed(tmp_path: Path) -> None:
+def test_plaintext_tokens_of_an_old_data_dir_are_hashed(rel: Recorder, tmp_path: Path) -> None:
+    rel.classify(GROUP, "readable data dir", "no API, refresh or upload token in the files")
     config = ServerConfig(data_dir=tmp_path)
     st = ServerState.open(config)
     token = add_user(st, "old")
@@ -441,6 +442,7 @@ def test_plaintext_tokens_of_an_old_data_dir_are_hashed(tmp_path: Path) -> None:
         assert stored is not None and stored["api_token"] != token
     finally:
         st.db.close()
+    rel.nothing_lost()
 
 
 # -- 13. protected labels --------------------------------------------------------------------
@@ -483,6 +485,7 @@ def test_event_admin_may_set_a_protected_label(rel: Recorder, server: Reliabilit
     assert body["data"]["updateBilbyJob"]["result"] == "Job saved!"
     assert "h5_staff_official" in _official_names(server)
     rel.byte_exact()
+    rel.nothing_lost()
 
 
 # -- 14. crash consistency ---------------------------------------------------------------------
@@ -783,11 +786,13 @@ def test_expensive_queries_are_refused_before_execution(
     rel.nothing_lost()
 
 
-def test_introspection_stays_within_the_bounds(server: ReliabilityServer) -> None:
+def test_introspection_stays_within_the_bounds(rel: Recorder, server: ReliabilityServer) -> None:
+    rel.classify(GROUP, "cheap denial of service", "an ordinary introspection query still works")
     from graphql import get_introspection_query
 
     body = httpx.post(server.endpoint, json={"query": get_introspection_query()}).json()
     assert "errors" not in body and body["data"]["__schema"]["types"]
+    rel.nothing_lost()
 
 
 @pytest.mark.parametrize(
@@ -835,6 +840,7 @@ def test_bad_jwt_fails_every_field(rel: Recorder, server: ReliabilityServer) -> 
     assert messages(body) == ["Error decoding signature"]
     assert post(server.endpoint, PUBLIC, {"first": 1})["data"]["publicBilbyJobs"] is not None
     rel.typed_error("GraphQL error")
+    rel.nothing_lost()
 
 
 def test_jwt_is_checked_after_the_whole_body(rel: Recorder, tmp_path: Path) -> None:
@@ -854,3 +860,4 @@ def test_jwt_is_checked_after_the_whole_body(rel: Recorder, tmp_path: Path) -> N
             answer = _read_response(sock)
     assert b"Signature has expired" in answer
     rel.typed_error("GraphQL error")
+    rel.nothing_lost()

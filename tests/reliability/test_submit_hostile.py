@@ -153,6 +153,7 @@ def test_honest_list_uploads_only_the_named_files(
     body = fake_gql.calls[fake_gql.names().index("UploadSupportingFiles")][2].read()
     assert b"h1 psd" in body and b"l1 psd" in body and SECRET not in body
     rel.byte_exact()
+    rel.nothing_lost()
 
 
 def test_file_swapped_after_the_check_is_not_sent(

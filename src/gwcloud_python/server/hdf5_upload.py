@@ -13,10 +13,10 @@ from graphql import GraphQLResolveInfo
 from .archive import make_tree_private
 from .context import state_of
 from .errors import ServiceError
-from .ids import new_token, to_global_id
+from .ids import new_token
 from .ini import parse_ini, parse_value
-from .jobs import COMPLETED, JOB_TYPE_UPLOADED, validate_label
-from .uploads import check_upload_token, commit_uploaded_job
+from .jobs import validate_label
+from .uploads import check_upload_token, record_upload
 
 __all__ = ["HDF5_SIGNATURE", "MAX_INI_BYTES", "hdf5_mutation", "read_ini_upload"]
 
@@ -118,19 +118,7 @@ async def resolve_upload_hdf5_bilby_job(
         label = _label_of(ini_string)
         await asyncio.to_thread(_check_signature, hdf5)
         await asyncio.to_thread(_store, hdf5, ini_string, label, scratch)
-        pk = commit_uploaded_job(
-            state,
-            token,
-            scratch,
-            name=label,
-            description=details.get("description") or "",
-            private=int(bool(details.get("private"))),
-            ini_string=ini_string,
-            job_type=JOB_TYPE_UPLOADED,
-            status=COMPLETED,
-            label=label,
-        )
+        return record_upload(state, token, scratch, details, ini_string, label)
     finally:
         if scratch.exists():
             shutil.rmtree(scratch, ignore_errors=True)
-    return {"result": {"job_id": to_global_id("BilbyJobNode", pk), "supporting_files": []}}

@@ -34,6 +34,7 @@ __all__ = [
     "archive_limits",
     "check_upload_token",
     "commit_uploaded_job",
+    "record_upload",
     "stage_dir",
     "upload_mutation",
 ]
@@ -159,6 +160,51 @@ def commit_uploaded_job(state: ServerState, token: str, scratch: Path, **fields:
     return pk
 
 
+def record_upload(
+    state: ServerState,
+    token: str,
+    scratch: Path,
+    details: dict[str, Any],
+    ini_string: str,
+    label: str,
+) -> dict[str, Any]:
+    """Commit an unpacked upload as a completed job and build the mutation's answer.
+
+    Parameters
+    ----------
+    state : ServerState
+        Server state.
+    token : str
+        The job upload token (spent by the commit).
+    scratch : Path
+        The unpacked tree under ``tmp/``.
+    details : dict
+        The mutation's ``details`` input (``description``, ``private``).
+    ini_string : str
+        The job's ini file.
+    label : str
+        The validated job label, also the job's name.
+
+    Returns
+    -------
+    dict
+        ``{"result": {"job_id": <global ID>, "supporting_files": []}}``.
+    """
+    pk = commit_uploaded_job(
+        state,
+        token,
+        scratch,
+        name=label,
+        description=details.get("description") or "",
+        private=int(bool(details.get("private"))),
+        ini_string=ini_string,
+        job_type=JOB_TYPE_UPLOADED,
+        status=COMPLETED,
+        label=label,
+    )
+    return {"result": {"job_id": to_global_id("BilbyJobNode", pk), "supporting_files": []}}
+
+
 @upload_mutation.field("uploadBilbyJob")
 async def resolve_upload_bilby_job(
     _obj: Any,
@@ -192,19 +238,7 @@ async def resolve_upload_bilby_job(
             if raw_label
             else config_name.removesuffix("_config_complete.ini")
         )
-        pk = commit_uploaded_job(
-            state,
-            token,
-            scratch,
-            name=label,
-            description=details.get("description") or "",
-            private=int(bool(details.get("private"))),
-            ini_string=ini_string,
-            job_type=JOB_TYPE_UPLOADED,
-            status=COMPLETED,
-            label=label,
-        )
+        return record_upload(state, token, scratch, details, ini_string, label)
     finally:
         if scratch.exists():
             shutil.rmtree(scratch, ignore_errors=True)
-    return {"result": {"job_id": to_global_id("BilbyJobNode", pk), "supporting_files": []}}

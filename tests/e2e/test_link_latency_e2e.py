@@ -1,0 +1,38 @@
+"""A slow download-ID answer on a fast link must not start a distant-link number of transfers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gwcloud_python import _constants as C
+from gwcloud_python._client_base import latency_hint
+from gwcloud_python._files import Downloader
+from gwcloud_python.server import LocalServer
+
+
+def test_latency_hint_prefers_the_quickest_known_answer() -> None:
+    assert latency_hint(0.5, None) == 0.5
+    assert latency_hint(0.5, 0.003) == 0.003
+    assert latency_hint(0.01, 0.2) == 0.01
+
+
+def test_slow_id_request_on_a_fast_link_keeps_fast_link_concurrency(
+    server: LocalServer, connect: Any, tmp_path: Path
+) -> None:
+    job_id = server.seed_scale(1, 40, 64)["first_job_id"]
+    gw = connect()
+    refs = gw.get_job_by_id(job_id, strict=True).get_full_file_list()
+    # The server spends 0.2 s on every ID request (a large batch), but answers other calls at once.
+    server.set_fault("delay", match="GenerateFileDownloadIds", times=0, seconds=0.2)
+    made: list[Downloader] = []
+    original = gw._downloader
+
+    def capture() -> Downloader:
+        made.append(original())
+        return made[-1]
+
+    gw._downloader = capture
+    paths = gw.save_files_by_reference(refs, tmp_path)
+    assert len(paths) == 40 and all(p.stat().st_size == 64 for p in paths)
+    assert made and 0 < made[0].peak_workers <= C.LOW_LATENCY_CONCURRENCY
