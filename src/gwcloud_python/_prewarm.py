@@ -98,8 +98,8 @@ class PrewarmBackend(httpcore.NetworkBackend):
         self._timers: set[threading.Timer] = set()
         self._closed = False
         #: Connections opened ahead of use, and how many of them were handed out (tests).
-        self.opened = 0
-        self.handed_out = 0
+        self.opened: int = 0
+        self.handed_out: int = 0
 
     def __repr__(self) -> str:
         return f"PrewarmBackend(limit={self.limit}, expiry={self.expiry})"
