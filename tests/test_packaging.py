@@ -76,6 +76,7 @@ SDIST_TOP = {
     "docs",
     "examples",
     ".ci",
+    ".github",
     "Makefile",
     "README.md",
     "LICENSE",
@@ -85,6 +86,7 @@ SDIST_TOP = {
 }
 #: What the sdist's own tests and build need.
 SDIST_REQUIRED = (
+    ".github/workflows/schema-drift.yml",
     "docs/conf.py",
     "docs/index.rst",
     "examples/script_1x.py",
@@ -99,6 +101,8 @@ SDIST_REQUIRED = (
     "tests/conftest.py",
 )
 #: Never in either artifact.
+#: Tests of tools that stay in the repository (bench/), left out of the sdist with them.
+REPOSITORY_ONLY_TESTS = {"tests/test_bench_proxy.py"}
 FORBIDDEN = ("*__pycache__*", "*.pyc", "bench/*", "*/_build/*", ".venv/*", "dist/*")
 
 
@@ -164,13 +168,15 @@ def test_sdist_holds_the_source_tree_and_nothing_else(dist: dict[str, Path]) -> 
     bad = [n for n in names if _matches(n, FORBIDDEN)]
     assert bad == [], f"developer or build files in the sdist: {bad}"
     assert not any(n.startswith("bench/") or n.endswith("/bench/README.md") for n in names)
-    # every test module of the checkout is shipped (the sdist runs its own tests)
+    # every test module of the checkout is shipped (the sdist runs its own tests), except
+    # the tests of repository-only tools (bench/ is not in the sdist)
     checkout_tests = {
         p.relative_to(ROOT).as_posix()
         for p in (ROOT / "tests").rglob("*.py")
         if "__pycache__" not in p.parts
     }
-    assert checkout_tests <= set(names)
+    assert checkout_tests - REPOSITORY_ONLY_TESTS <= set(names)
+    assert not REPOSITORY_ONLY_TESTS & set(names)
 
 
 @pytest.mark.slow
