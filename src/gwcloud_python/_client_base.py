@@ -576,6 +576,20 @@ class ClientCore:
             folders.append(name)
         return folders
 
+    @staticmethod
+    def _job_file_paths(
+        folders: Sequence[str], lists: Sequence[FileReferenceList]
+    ) -> tuple[FileReferenceList, list[str]]:
+        """Join the jobs' file lists for the bulk save: all references, and each one's path
+        under its job's folder (``<folder>/<listed path>``), in the same order."""
+        refs = FileReferenceList(ref for files in lists for ref in files)
+        paths = [
+            f"{folder}/{ref.path.as_posix()}"
+            for folder, files in zip(folders, lists, strict=True)
+            for ref in files
+        ]
+        return refs, paths
+
     # -- submitting and uploading -----------------------------------------------------------
 
     def _submit_request(

@@ -445,12 +445,7 @@ class AsyncGWCloud(ClientCore):
                 return await job._filtered(chosen)
 
         lists = await asyncio.gather(*map(listing, jobs, filters))
-        refs = FileReferenceList(ref for files in lists for ref in files)
-        paths = [
-            f"{folder}/{ref.path.as_posix()}"
-            for folder, files in zip(folders, lists, strict=True)
-            for ref in files
-        ]
+        refs, paths = self._job_file_paths(folders, lists)
         plan = await asyncio.to_thread(
             functools.partial(
                 self._download_plan,

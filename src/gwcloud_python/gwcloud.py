@@ -454,6 +454,13 @@ class GWCloud(ClientCore):
             if producer is not None and not feed.cancelled:
                 producer.join()
 
+    def _save_plan(self, plan: DownloadPlan, root_path: PathLike) -> list[Path]:
+        if plan.count:
+            make_output_directory(Path(root_path))
+        self._run_plan(plan)
+        assert plan.targets is not None
+        return list(plan.targets)
+
     def _downloader(self) -> Downloader:
         self.client.check_open()
         return Downloader(
@@ -533,11 +540,7 @@ class GWCloud(ClientCore):
             A transfer failed after retries.
         """
         plan = self._download_plan(file_references, root_path, skip_existing=skip_existing)
-        if plan.count:
-            make_output_directory(Path(root_path))
-        self._run_plan(plan)
-        assert plan.targets is not None
-        return list(plan.targets)
+        return self._save_plan(plan, root_path)
 
     def save_job_files(
         self,
@@ -597,20 +600,11 @@ class GWCloud(ClientCore):
         workers = max(1, min(C.ID_REQUEST_CONCURRENCY, len(jobs)))
         with ThreadPoolExecutor(workers, thread_name_prefix="gwcloud-list") as pool:
             lists = list(pool.map(lambda job, chosen: job._filtered(chosen), jobs, filters))
-        refs = FileReferenceList(ref for files in lists for ref in files)
-        paths = [
-            f"{folder}/{ref.path.as_posix()}"
-            for folder, files in zip(folders, lists, strict=True)
-            for ref in files
-        ]
+        refs, paths = self._job_file_paths(folders, lists)
         plan = self._download_plan(
             refs, root_path, skip_existing=skip_existing, relative_paths=paths
         )
-        if plan.count:
-            make_output_directory(Path(root_path))
-        self._run_plan(plan)
-        assert plan.targets is not None
-        return list(plan.targets)
+        return self._save_plan(plan, root_path)
 
     # -- submitting and uploading -----------------------------------------------------------
 
