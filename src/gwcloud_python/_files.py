@@ -871,7 +871,6 @@ class Downloader:
         items: Sequence[DownloadItem],
         root_path: str | os.PathLike[str],
         *,
-        targets: Sequence[Path] | None = None,
         skip_existing: bool = False,
     ) -> list[Path]:
         """Download files to ``root_path``, keeping their relative paths.
@@ -887,10 +886,6 @@ class Downloader:
             Files to download; ``item.path`` is relative to ``root_path``.
         root_path : str or os.PathLike
             Output directory, created when missing.
-        targets : sequence of pathlib.Path, optional
-            The items' final paths as :func:`resolve_targets` already gave
-            them, so the caller's check need not be repeated; resolved here
-            when not given.
         skip_existing : bool, optional
             Leave alone (and do not request) every file whose final path
             already holds a regular file of the listed size.
@@ -916,8 +911,7 @@ class Downloader:
         root = Path(root_path)
         if root.exists() and not root.is_dir():
             raise ValidationError(f"output path {str(root)!r} exists and is not a directory")
-        if targets is None or len(targets) != len(items):
-            targets = resolve_targets(root, [item.path for item in items])
+        targets = resolve_targets(root, [item.path for item in items])
         make_output_directory(root)
         wanted = [
             (index, item)
