@@ -556,3 +556,28 @@ def test_async_jobs_have_typed_attributes(fake_gql: FakeGraphQL) -> None:
     assert found.creation_time == datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert found.last_updated == found.creation_time and found.type is JobType.NORMAL
     assert found.other["private"] is False and found.other is not found.other
+
+
+def test_1x_save_file_map_fn_keeps_paths_inside_root_and_writes_whole_files(
+    httpx_mock: Any, tmp_path: Path
+) -> None:
+    from gwcloud_python.utils.file_download import _save_file_map_fn
+
+    job = BilbyJob(None, JOB_ID, "n", "d", "u", None, None, job_type=JobType.NORMAL)
+    root = tmp_path / "root"
+    escaping = FileReference("../outside.txt", 3, "tok", job)
+    with pytest.raises(ValidationError, match="outside"):
+        _save_file_map_fn("id1", escaping, progress_bar=_NoBar(), root_path=root)
+    assert not (tmp_path / "outside.txt").exists()
+    assert httpx_mock.get_requests() == []  # refused before any request
+
+    httpx_mock.add_response(content=b"abc")
+    inside = FileReference("result/a.txt", 3, "tok", job)
+    _save_file_map_fn("id2", inside, progress_bar=_NoBar(), root_path=root)
+    assert (root / "result" / "a.txt").read_bytes() == b"abc"
+    assert sorted(p.name for p in (root / "result").iterdir()) == ["a.txt"]  # no temporary left
+
+
+class _NoBar:
+    def update(self, n: float | None = 1) -> None:
+        """Accept progress updates and ignore them."""

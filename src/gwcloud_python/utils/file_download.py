@@ -9,6 +9,7 @@ given explicit download URLs read them when they download.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ import httpx
 from tqdm import tqdm
 
 from .._errors import DownloadError, ExternalFileDownloadException
+from .._files import resolve_target, temporary_paths
 from .._profiles import LEGACY_DOWNLOAD_PREFIXES, legacy_download_prefix
 from ..file_reference import FileReference, FileReferenceList
 from ..helpers import JobType
@@ -101,16 +103,25 @@ def _save_file_map_fn(
 
     Raises
     ------
+    ValidationError
+        The listed path would leave ``root_path``.
     ExternalFileDownloadException
         The file belongs to an external job.
     DownloadError
         The transfer failed.
     """
     url = _url(file_id, file_ref)
-    output = Path(root_path) / file_ref.path
+    # The same checks as every other save: a listed path may not leave root_path, and
+    # the bytes reach the final name only once the transfer is complete.
+    output = resolve_target(Path(root_path), file_ref.path.as_posix())
     output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("wb") as handle:
-        _stream(url, progress_bar, handle.write)
+    part, _ = temporary_paths(output)
+    try:
+        with part.open("wb") as handle:
+            _stream(url, progress_bar, handle.write)
+        os.replace(part, output)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _download_files(
