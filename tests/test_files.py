@@ -21,6 +21,7 @@ from gwcloud_python._files import (
     DownloadFeed,
     DownloadItem,
     resolve_target,
+    resolve_targets,
     temporary_paths,
 )
 
@@ -629,6 +630,42 @@ def test_concurrency_grows_for_a_slow_server_and_stays_bounded(
     assert few.peak_workers <= 2  # never more workers than files
 
 
+@pytest.mark.parametrize("bounds", [True, False])
+def test_quick_answers_from_the_same_host_outweigh_queued_first_answers(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path, bounds: bool
+) -> None:
+    # The first answers start late (they queue behind the server's other work), but a
+    # GraphQL answer from the same host took 3 ms: the link is fast, so 8 transfers suffice.
+    # When the files come from another host (bounds=False) that answer says nothing of it.
+    late = [8]
+    lock = threading.Lock()
+
+    def queued(request: httpx.Request) -> httpx.Response:
+        with lock:
+            wait = late[0] > 0
+            late[0] -= 1
+        if wait:
+            time.sleep(C.HIGH_LATENCY_SECONDS * 3)
+        else:
+            time.sleep(0.002)
+        return httpx.Response(200, content=b"x")
+
+    httpx_mock.add_callback(queued, is_reusable=True)
+    feed = DownloadFeed(bounds_downloads=bounds)
+    feed.put(
+        ((n, DownloadItem(url(str(n)), f"f{n}", 1)) for n in range(120)),
+        latency=0.003,
+    )
+    feed.close()
+    targets = {n: tmp_path / f"f{n}" for n in range(120)}
+    auto = downloader(client, sleeps)
+    assert auto.run_save(feed, targets, 120, 120) == targets
+    if bounds:
+        assert 0 < auto.peak_workers <= C.LOW_LATENCY_CONCURRENCY
+    else:
+        assert auto.peak_workers > C.LOW_LATENCY_CONCURRENCY
+
+
 def test_save_skip_existing_requests_only_missing_files(
     httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
 ) -> None:
@@ -674,3 +711,52 @@ def test_weak_etag_is_not_used_for_if_range(
     )
     assert downloader(client, sleeps).fetch([DownloadItem(url("1"), "f", 50)]) == [data]
     assert "If-Range" not in httpx_mock.get_requests()[1].headers
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_names_of_temporary_files_are_refused_in_any_case(tmp_path: Path, which: int) -> None:
+    # The clash check is skipped when no final name ends like a temporary one; it must
+    # still see a temporary or resume-data name written in another case.
+    own = temporary_paths(tmp_path / "x.png")[which].name
+    with pytest.raises(ValidationError, match="clashes with the temporary file"):
+        resolve_targets(tmp_path, ["x.png", own.upper()])
+    assert resolve_targets(tmp_path, ["x.png", "y.png"])[1] == tmp_path.resolve() / "y.png"
+
+
+def test_symlink_in_an_existing_directory_is_still_followed_and_checked(tmp_path: Path) -> None:
+    # Files in a directory that does not exist yet skip the symlink lookup; one that
+    # exists must not.
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (root / "sub" / "link").symlink_to(outside / "victim")
+    with pytest.raises(ValidationError, match="outside the output directory"):
+        resolve_targets(root, ["new/a.txt", "sub/link"])
+    assert resolve_targets(root, ["new/a.txt"])[0] == root.resolve() / "new" / "a.txt"
+
+
+def test_short_writes_are_completed(
+    httpx_mock: HTTPXMock,
+    client: httpx.Client,
+    sleeps: Sleeps,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # os.write may take only part of a chunk (a signal, a nearly full disk); the rest
+    # must follow, in order.
+    data = bytes(range(256)) * 400
+    httpx_mock.add_response(url=url("1"), content=data)
+    real_write = os.write
+    calls = [0]
+
+    def short(fd: int, chunk: bytes | memoryview) -> int:
+        calls[0] += 1
+        return real_write(fd, bytes(chunk[:1000]))
+
+    import gwcloud_python._files as files_module
+
+    monkeypatch.setattr(files_module.os, "write", short)
+    saved = downloader(client, sleeps).save([DownloadItem(url("1"), "d.bin", len(data))], tmp_path)
+    monkeypatch.undo()
+    assert saved[0].read_bytes() == data
+    assert calls[0] >= len(data) // 1000

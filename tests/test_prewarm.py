@@ -25,7 +25,7 @@ import pytest
 
 from gwcloud_python import AsyncGWCloud, GWCloud
 from gwcloud_python import _constants as C
-from gwcloud_python._prewarm import PrewarmBackend
+from gwcloud_python._prewarm import PrewarmBackend, _SmallReads
 from gwcloud_python._transport import Transport
 from gwcloud_python.server import LocalServer
 
@@ -264,9 +264,11 @@ def test_handed_out_stream_has_options_and_can_start_tls(http_server: _CountingS
             assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
             assert sock.gettimeout() == 5
-            # httpcore upgrades the stream itself; the same stream type as its own backend's.
+            # httpcore upgrades the stream itself; inside the read cap, the same stream
+            # type as its own backend's.
             fresh = httpcore.SyncBackend().connect_tcp(*key)
-            assert type(stream) is type(fresh)
+            assert isinstance(stream, _SmallReads)
+            assert type(stream._inner) is type(fresh)
             fresh.close()
             stream.write(b"GET /file HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
             assert stream.read(4096, timeout=5).startswith(b"HTTP/1.")
@@ -390,3 +392,70 @@ def test_async_download_prewarms_the_sync_engine_by_the_async_latency(
     (downloads, started), *_ = calls
     assert sum(files for _, files in downloads) == 12
     assert 0 < started <= 12  # less any idle connection of the token exchange
+
+
+class _RecordingStream(httpcore.NetworkStream):
+    """A stream that records what it is asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[int] = []
+        self.written: list[bytes] = []
+        self.closed = False
+        self.tls: tuple[Any, ...] | None = None
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self.asked.append(max_bytes)
+        return b"x" * max_bytes
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.written.append(buffer)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        self.tls = (ssl_context, server_hostname, timeout)
+        return _RecordingStream()
+
+    def get_extra_info(self, info: str) -> Any:
+        return f"info:{info}"
+
+
+def test_reads_ask_the_socket_for_small_pieces() -> None:
+    inner = _RecordingStream()
+    stream = _SmallReads(inner, C.SOCKET_READ_SIZE)
+    assert len(stream.read(64 * 1024)) == C.SOCKET_READ_SIZE
+    assert len(stream.read(100)) == 100
+    assert inner.asked == [C.SOCKET_READ_SIZE, 100]
+    stream.write(b"abc")
+    assert inner.written == [b"abc"]
+    assert stream.get_extra_info("is_readable") == "info:is_readable"
+    context = ssl.create_default_context()
+    upgraded = stream.start_tls(context, "example.org", 3.0)
+    assert inner.tls == (context, "example.org", 3.0)
+    assert isinstance(upgraded, _SmallReads)
+    upgraded.read(1 << 20)
+    assert upgraded._inner.asked == [C.SOCKET_READ_SIZE]  # type: ignore[attr-defined]
+    stream.close()
+    assert inner.closed
+
+
+def test_every_connection_of_the_client_reads_in_small_pieces(
+    http_server: _CountingServer,
+) -> None:
+    backend = PrewarmBackend()
+    key = ("127.0.0.1", http_server.server_address[1])
+    try:
+        stream = backend.connect_tcp(*key, timeout=5)  # nothing stashed: opened now
+        try:
+            assert isinstance(stream, _SmallReads)
+            assert stream._limit == C.SOCKET_READ_SIZE
+        finally:
+            stream.close()
+    finally:
+        backend.close()

@@ -481,6 +481,19 @@ class ClientCore:
             for batch in plan.requests
         ]
 
+    def _downloads_share_endpoint(self, plan: DownloadPlan) -> bool:
+        """Whether every file of ``plan`` comes from the GraphQL endpoint's own origin.
+
+        Then the GraphQL answers' times bound the download link's round trip too.
+        """
+        endpoint = httpx.URL(self.profile.endpoint)
+        home = (endpoint.scheme, endpoint.host, endpoint.port)
+        for url, _ in self._download_origins(plan):
+            parsed = httpx.URL(url)
+            if (parsed.scheme, parsed.host, parsed.port) != home:
+                return False
+        return True
+
     @staticmethod
     def _check_root(
         file_references: Sequence[FileReference], root_path: object

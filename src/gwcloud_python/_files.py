@@ -44,6 +44,7 @@ Guarantees
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -59,7 +60,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import IO, Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 from tqdm import tqdm
@@ -96,8 +97,8 @@ _SIDECAR_VERSION = 1
 _SIDECAR_MAX_BYTES = 16 * 1024
 #: Longest final name (in bytes) that keeps its name inside the temporary file's name.
 _NAME_IN_PART_MAX = 200
-#: Temporary file writes are buffered in pieces of at most this size.
-_SMALL_FILE = 64 * 1024
+#: How every temporary name ends, as :func:`same_file_key` writes it.
+_TEMPORARY_ENDINGS = (C.PART_SUFFIX.casefold(), (C.PART_SUFFIX + C.SIDECAR_SUFFIX).casefold())
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,20 @@ class _ResolveCache:
 
     def __init__(self, root: Path) -> None:
         self.base = root.resolve()
-        self.parents: dict[tuple[str, ...], Path] = {}
+        #: Resolved parent directory, and whether it existed, per tuple of parent parts.
+        self.parents: dict[tuple[str, ...], tuple[Path, bool]] = {}
+        #: Whether a resolved directory is ``base`` or inside it.
+        self.inside: dict[Path, bool] = {}
+
+    def holds(self, target: Path) -> bool:
+        """Whether ``target`` is strictly inside ``base`` (decided once per directory)."""
+        if target == self.base:
+            return False
+        parent = target.parent
+        verdict = self.inside.get(parent)
+        if verdict is None:
+            verdict = self.inside[parent] = parent == self.base or self.base in parent.parents
+        return verdict
 
 
 def _resolve_parts(base: Path, parts: list[str], cache: _ResolveCache | None) -> Path:
@@ -142,12 +156,14 @@ def _resolve_parts(base: Path, parts: list[str], cache: _ResolveCache | None) ->
         target = base.joinpath(*parts).resolve(strict=False)
     else:
         key = tuple(parts[:-1])
-        parent = cache.parents.get(key)
-        if parent is None:
+        known = cache.parents.get(key)
+        if known is None:
             parent = base.joinpath(*key).resolve(strict=False)
-            cache.parents[key] = parent
+            known = cache.parents[key] = (parent, os.path.isdir(parent))
+        parent, exists = known
         target = parent / parts[-1]
-        if not os.path.islink(target):
+        # In a directory that does not exist yet, no file can be a symlink.
+        if not exists or not os.path.islink(target):
             return target
         target = target.resolve(strict=False)
     if target.is_symlink():  # Python 3.13+ leaves a symlink loop unresolved
@@ -186,7 +202,11 @@ def resolve_target(root: Path, relative: str, *, _cache: _ResolveCache | None = 
         raise ValidationError(f"refusing file path {relative!r}: contains a NUL byte")
     if "\\" in relative:
         raise ValidationError(f"refusing file path {relative!r}: contains a backslash")
-    if PurePosixPath(relative).is_absolute() or PureWindowsPath(relative).anchor:
+    # Only a path starting with "/" or with a drive ("C:") can be anchored; the rest
+    # skip building two path objects.
+    if (relative[:1] == "/" or relative[1:2] == ":") and (
+        PurePosixPath(relative).is_absolute() or PureWindowsPath(relative).anchor
+    ):
         raise ValidationError(f"refusing file path {relative!r}: absolute paths are not allowed")
     parts = [part for part in relative.split("/") if part not in ("", ".")]
     if ".." in parts:
@@ -200,7 +220,8 @@ def resolve_target(root: Path, relative: str, *, _cache: _ResolveCache | None = 
         raise ValidationError(
             f"refusing file path {relative!r}: it cannot be resolved under {str(root)!r} ({err})"
         ) from None
-    if target == base or base not in target.parents:
+    inside = _cache.holds(target) if _cache is not None else base in target.parents
+    if target == base or not inside:
         raise ValidationError(
             f"refusing file path {relative!r}: it resolves to {str(target)!r}, "
             f"outside the output directory {str(base)!r}"
@@ -290,6 +311,8 @@ def resolve_targets(root: Path, paths: Sequence[str]) -> list[Path]:
         if key in finals:
             raise ValidationError(f"file paths {finals[key]!r} and {path!r} name the same target")
         finals[key] = path
+    if not any(key.endswith(_TEMPORARY_ENDINGS) for key in finals):
+        return targets  # no final name looks like a temporary one: nothing can clash
     for path, target in zip(paths, targets, strict=True):
         for temporary in temporary_paths(target):
             clash = finals.get(same_file_key(temporary))
@@ -434,6 +457,27 @@ def _claim_partial(part: Path, sidecar: Path, size: int) -> tuple[int, _Validato
     return None
 
 
+def _open_partial(part: Path, sidecar: Path, size: int) -> tuple[int, int, _Validators | None]:
+    """Open the temporary file of a download: a new one, or one left to resume.
+
+    Returns the descriptor (open for writing), the offset to continue from and,
+    when resuming, the validators the earlier run recorded.  A new file is tried
+    first, so an ordinary download costs one system call here.
+    """
+    create = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY
+    try:
+        fd = os.open(part, create, 0o666)
+    except FileExistsError:
+        claimed = _claim_partial(part, sidecar, size)
+        if claimed is None:  # it could not be trusted and is gone: start afresh
+            return os.open(part, create, 0o666), 0, None
+        fd = os.open(part, os.O_WRONLY | _O_NOFOLLOW | _O_BINARY)
+        return fd, os.lseek(fd, 0, os.SEEK_END), claimed[1]
+    if size >= C.RESUME_MIN_SIZE:
+        _unlink(sidecar)  # resume data left without its file describes nothing
+    return fd, 0, None
+
+
 # -- errors of one attempt -------------------------------------------------------------------------
 
 
@@ -512,18 +556,22 @@ class _MemorySink:
 
 
 class _FileSink:
-    """Writes to an open temporary file, keeping its sidecar (when it has one) current."""
+    """Writes to an open temporary file, keeping its sidecar (when it has one) current.
+
+    Each chunk goes straight to the descriptor with ``os.write`` (no buffer, no file
+    object): it reaches the page cache while it is still in the CPU's cache.
+    """
 
     def __init__(
         self,
-        handle: IO[bytes],
+        fd: int,
         size: int,
         *,
         offset: int = 0,
         validators: _Validators | None = None,
         sidecar: Path | None = None,
     ) -> None:
-        self._handle = handle
+        self._fd = fd
         self._size = size
         self._position = offset
         self._sidecar = sidecar
@@ -539,14 +587,22 @@ class _FileSink:
         end = self._position + len(chunk)
         if end > self._size:
             raise _FatalError(f"the server sent more than the {self._size} bytes listed")
-        self._handle.write(chunk)
+        written = os.write(self._fd, chunk)
+        if written < len(chunk):
+            # A write may take part of a chunk (a signal, a nearly full disk).
+            rest = memoryview(chunk)[written:]
+            while rest:
+                more = os.write(self._fd, rest)
+                if not more:
+                    raise OSError(errno.ENOSPC, "the file system took no more bytes")
+                rest = rest[more:]
         self._position = end
 
     def restart(self) -> None:
         # The sidecar goes first: it must never describe bytes of another version.
         self.forget()
-        self._handle.seek(0)
-        self._handle.truncate()
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        os.ftruncate(self._fd, 0)
         self._position = 0
 
     def begin(self, validators: _Validators) -> None:
@@ -583,7 +639,10 @@ class DownloadFeed:
     >>> feed.close()
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, bounds_downloads: bool = False) -> None:
+        #: Whether the latencies given to :meth:`put` also bound the download host's round
+        #: trip (its files come from the origin the ID requests went to).
+        self.bounds_downloads = bounds_downloads
         self._cond = threading.Condition()
         self._pending: deque[tuple[int, DownloadItem]] = deque()
         self._closed = False
@@ -643,6 +702,12 @@ class DownloadFeed:
             listener()
 
     def _take(self) -> tuple[int, DownloadItem] | None:
+        if not self._cancelled.is_set():
+            # Fast path without the lock: deque.popleft is atomic.
+            try:
+                return self._pending.popleft()
+            except IndexError:
+                pass
         with self._cond:
             while not self._pending and not self._closed and not self._cancelled.is_set():
                 self._cond.wait()
@@ -980,10 +1045,15 @@ class Downloader:
         if self.concurrency is not None:
             cap = min(self.concurrency, C.MAX_DOWNLOAD_CONCURRENCY)
         else:
+            hint = run.feed.latency
             if run.latency is not None:  # the shortest time an answer took to start
-                slow = run.latency >= C.HIGH_LATENCY_SECONDS
+                seen = run.latency
+                if run.feed.bounds_downloads and hint is not None:
+                    # The first answers queue behind the server's other work (the next ID
+                    # batches); a quicker GraphQL answer from the same host bounds the link.
+                    seen = min(seen, hint)
+                slow = seen >= C.HIGH_LATENCY_SECONDS
             else:  # until then, how long a download-ID request took (server time included)
-                hint = run.feed.latency
                 slow = hint is not None and hint >= C.HIGH_LATENCY_HINT_SECONDS
             cap = C.MAX_DOWNLOAD_CONCURRENCY if slow else C.LOW_LATENCY_CONCURRENCY
         return max(1, min(cap, remaining))
@@ -1016,11 +1086,13 @@ class Downloader:
             retired = False
             try:
                 while True:
-                    with lock:
-                        if live[0] > self._target_workers(run, count - len(run.results)):
-                            live[0] -= 1  # fewer workers suit this link
-                            retired = True
-                            return
+                    # Checked without the lock first: the workers would queue on it per file.
+                    if live[0] > self._target_workers(run, count - len(run.results)):
+                        with lock:
+                            if live[0] > self._target_workers(run, count - len(run.results)):
+                                live[0] -= 1  # fewer workers suit this link
+                                retired = True
+                                return
                     entry = feed._take()
                     if entry is None:
                         return
@@ -1035,7 +1107,7 @@ class Downloader:
                     if len(run.results) == count:
                         with finished:
                             finished.notify_all()
-                    elif live[0] < C.MAX_DOWNLOAD_CONCURRENCY:
+                    elif live[0] < self._target_workers(run, count - len(run.results)):
                         grow()
             finally:
                 with finished:
@@ -1113,8 +1185,7 @@ class Downloader:
         # A large file goes through an anonymous temporary file and is read back with one
         # allocation of its exact size, so peak memory is the returned bytes, not twice them.
         with tempfile.TemporaryFile(buffering=0) as raw:
-            with open(raw.fileno(), "wb", buffering=C.DOWNLOAD_CHUNK_SIZE, closefd=False) as out:
-                self._download(item, _FileSink(out, item.size), run)
+            self._download(item, _FileSink(raw.fileno(), item.size), run)
             raw.seek(0)
             data = raw.read(item.size)
             while len(data) < item.size:  # reads over 2 GiB come back in pieces
@@ -1137,21 +1208,13 @@ class Downloader:
                 if directory not in run.directories:
                     directory.mkdir(parents=True, exist_ok=True)
                     run.directories.add(directory)
-                claimed = _claim_partial(part, sidecar, item.size)
-                if claimed is not None:
-                    fd = os.open(part, os.O_WRONLY | _O_NOFOLLOW | _O_BINARY)
-                    offset = os.lseek(fd, 0, os.SEEK_END)
-                else:
-                    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY
-                    fd = os.open(part, flags, 0o666)
-                    offset = 0
-                buffering = C.DOWNLOAD_CHUNK_SIZE if item.size > _SMALL_FILE else 0
-                with os.fdopen(fd, "wb", buffering=buffering) as handle:
+                fd, offset, claimed = _open_partial(part, sidecar, item.size)
+                try:
                     sink = _FileSink(
-                        handle,
+                        fd,
                         item.size,
                         offset=offset,
-                        validators=claimed[1] if claimed is not None else None,
+                        validators=claimed,
                         sidecar=sidecar if resumable else None,
                     )
                     if offset:
@@ -1163,8 +1226,9 @@ class Downloader:
                         keep = run.keeps_partials() and sink.recorded and sink.position > 0
                         raise
                     if self.fsync:
-                        handle.flush()
-                        os.fsync(handle.fileno())
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
                 os.replace(part, final)
                 if sink.recorded:
                     sink.forget()

@@ -9,6 +9,9 @@ and hands them to httpcore when the transfers begin.
 Only the TCP part is opened early: httpcore still does TLS (``start_tls``)
 on the stream it gets, and every connection that is not in the stash is
 opened by httpcore's own :class:`httpcore.SyncBackend`.
+
+Every stream the backend returns also reads at most
+``_constants.SOCKET_READ_SIZE`` bytes per call (see :class:`_SmallReads`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ import errno
 import logging
 import select
 import socket
+import ssl
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import httpcore
 from httpcore._backends.sync import SyncStream
@@ -53,6 +58,44 @@ def _ready(sock: socket.socket, *, write: bool, timeout: float | None) -> bool:
     poller.register(sock.fileno(), _WRITE_EVENTS if write else _READ_EVENTS)
     wait = -1 if timeout is None else max(0, int(timeout * 1000))
     return bool(poller.poll(wait))
+
+
+class _SmallReads(httpcore.NetworkStream):
+    """A network stream whose reads ask the socket for at most ``limit`` bytes at a time.
+
+    Each piece read is copied once more (to a file or a buffer) right after it
+    arrives; kept small, it is still in the CPU's cache for that copy.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Read at most ``min(max_bytes, limit)`` bytes."""
+        return self._inner.read(min(max_bytes, self._limit), timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Send all of ``buffer``."""
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        """Upgrade to TLS; the TLS stream keeps the read limit."""
+        upgraded = self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _SmallReads(upgraded, self._limit)
+
+    def get_extra_info(self, info: str) -> Any:
+        """Answer from the wrapped stream."""
+        return self._inner.get_extra_info(info)
 
 
 @dataclass
@@ -236,9 +279,10 @@ class PrewarmBackend(httpcore.NetworkBackend):
                 stream = self._claim(entry, timeout, options)
                 if stream is not None:
                     return stream
-        return self._inner.connect_tcp(
+        stream = self._inner.connect_tcp(
             host, port, timeout=timeout, local_address=local_address, socket_options=options
         )
+        return _SmallReads(stream, C.SOCKET_READ_SIZE)
 
     def _take(self, key: tuple[str, int]) -> _Stashed | None:
         stale: list[socket.socket] = []
@@ -284,7 +328,7 @@ class PrewarmBackend(httpcore.NetworkBackend):
             return None
         with self._lock:
             self.handed_out += 1
-        return SyncStream(sock)
+        return _SmallReads(SyncStream(sock), C.SOCKET_READ_SIZE)
 
     def connect_unix_socket(
         self,

@@ -334,7 +334,7 @@ class AsyncGWCloud(ClientCore):
             latency=self.client.latency,
             limit=self._download_concurrency or C.MAX_DOWNLOAD_CONCURRENCY,
         )
-        feed = DownloadFeed()
+        feed = DownloadFeed(bounds_downloads=self._downloads_share_endpoint(plan))
         limit = asyncio.Semaphore(C.ID_REQUEST_CONCURRENCY)
 
         async def resolve(batch: DownloadBatch) -> None:

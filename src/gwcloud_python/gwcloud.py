@@ -404,7 +404,7 @@ class GWCloud(ClientCore):
         Up to :data:`~gwcloud_python._constants.ID_REQUEST_CONCURRENCY` requests
         are in flight at once, from a background thread.
         """
-        feed = DownloadFeed()
+        feed = DownloadFeed(bounds_downloads=self._downloads_share_endpoint(plan))
 
         def resolve(batch: DownloadBatch) -> None:
             if feed.cancelled:

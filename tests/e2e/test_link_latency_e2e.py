@@ -36,3 +36,28 @@ def test_slow_id_request_on_a_fast_link_keeps_fast_link_concurrency(
     paths = gw.save_files_by_reference(refs, tmp_path)
     assert len(paths) == 40 and all(p.stat().st_size == 64 for p in paths)
     assert made and 0 < made[0].peak_workers <= C.LOW_LATENCY_CONCURRENCY
+
+
+def test_first_answers_queued_at_the_server_keep_fast_link_concurrency(
+    server: LocalServer, connect: Any, tmp_path: Path
+) -> None:
+    # The first file answers start late (as when they queue behind the next ID batches
+    # on a busy one-core server) while GraphQL answers come at once: the link is fast.
+    job_id = server.seed_scale(1, 60, 64)["first_job_id"]
+    gw = connect()
+    refs = gw.get_job_by_id(job_id, strict=True).get_full_file_list()
+    server.set_fault("delay", match="/job/apiv1/file/", times=8, seconds=0.1)
+    made: list[Downloader] = []
+    original = gw._downloader
+
+    def capture() -> Downloader:
+        made.append(original())
+        return made[-1]
+
+    gw._downloader = capture
+    try:
+        paths = gw.save_files_by_reference(refs, tmp_path)
+    finally:
+        server.clear_faults()
+    assert len(paths) == 60 and all(p.stat().st_size == 64 for p in paths)
+    assert made and 0 < made[0].peak_workers <= C.LOW_LATENCY_CONCURRENCY
