@@ -111,7 +111,7 @@ def test_search_table_and_json(fake_gql: FakeGraphQL, capsys: pytest.CaptureFixt
     assert code == 0 and "name" in out and "\\x1b]0;owned" in out
 
     details = evil_job(1, full=True)
-    fake_gql.on("CliJobDetails", lambda v, _r: {"data": {k: details for k in v}})
+    fake_gql.on("BilbyJobsById", lambda v, _r: {"data": {k: details for k in v}})
     code, out, _ = run(capsys, "jobs", "search", "--json")
     assert code == 0
     rows = json.loads(out)
@@ -231,29 +231,39 @@ def test_graphql_error_text_via_httpx_response(
     assert code == 1 and err.startswith("gwcloud: error: ")
 
 
-def test_search_json_fetches_details_in_bounded_batches(
+def test_search_json_fetches_full_jobs_in_bounded_batches(
     fake_gql: FakeGraphQL, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from gwcloud_python.cli._commands import DETAILS_PER_REQUEST
+    from gwcloud_python import _constants as C
 
-    nodes = [job_node(pk, f"job{pk}") for pk in range(1, 86)]
+    nodes = [job_node(pk, f"job{pk}") for pk in range(1, 26)]
     fake_gql.on("PublicBilbyJobs", {"data": {"publicBilbyJobs": connection(nodes)}})
+    asked: list[list[str]] = []
 
-    def details(variables: dict[str, Any], _request: httpx.Request) -> dict[str, Any]:
-        assert len(variables) <= DETAILS_PER_REQUEST
+    def full(variables: dict[str, Any], _request: httpx.Request) -> dict[str, Any]:
+        assert sorted(variables) == [f"j{i}" for i in range(C.JOBS_PER_FULL_REQUEST)]
+        asked.append(list(variables.values()))
         return {
             "data": {
-                alias: {**private_job_node(1), "id": job_id, "cluster": f"c-{job_id}"}
+                alias: {
+                    **private_job_node(1),
+                    "id": job_id,
+                    "name": f"full-{job_id}",
+                    "cluster": f"c-{job_id}",
+                }
                 for alias, job_id in variables.items()
             }
         }
 
-    fake_gql.on("CliJobDetails", details)
-    code, out, _ = run(capsys, "jobs", "search", "--limit", "85", "--json")
+    fake_gql.on("BilbyJobsById", full)
+    code, out, _ = run(capsys, "jobs", "search", "--limit", "25", "--json")
     assert code == 0
     rows = json.loads(out)
-    assert [row["name"] for row in rows] == [f"job{pk}" for pk in range(1, 86)]
+    ids = [node["id"] for node in nodes]
+    # Each row is the full job (as `jobs show --json` prints it), in the listing's order.
+    assert [row["name"] for row in rows] == [f"full-{job_id}" for job_id in ids]
     assert all(row["cluster"] == f"c-{row['id']}" for row in rows)
-    assert fake_gql.names().count("CliJobDetails") == 3  # 40 + 40 + 5
-    code, out, _ = run(capsys, "jobs", "search", "--limit", "85")
-    assert code == 0 and fake_gql.names().count("CliJobDetails") == 3  # tables need none
+    assert len(asked) == 3  # 10 + 10 + 5, the last five places repeating the last ID
+    assert asked[2] == ids[20:] + [ids[-1]] * 5
+    code, out, _ = run(capsys, "jobs", "search", "--limit", "25")
+    assert code == 0 and fake_gql.names().count("BilbyJobsById") == 3  # tables need none

@@ -9,6 +9,7 @@ from .all_event_ids import AllEventIds
 from .base_model import UNSET, UnsetType, Upload
 from .bilby_job import BilbyJob
 from .bilby_jobs import BilbyJobs
+from .bilby_jobs_by_id import BilbyJobsById
 from .bilby_result_files import BilbyResultFiles
 from .create_event_id import CreateEventId
 from .delete_event_id import DeleteEventId
@@ -178,6 +179,113 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
         )
         data = self.get_data(response)
         return BilbyJobs.model_validate(data)
+
+    async def bilby_jobs_by_id(
+        self,
+        j_0: str,
+        j_1: str,
+        j_2: str,
+        j_3: str,
+        j_4: str,
+        j_5: str,
+        j_6: str,
+        j_7: str,
+        j_8: str,
+        j_9: str,
+        **kwargs: Any,
+    ) -> BilbyJobsById:
+        query = gql("""
+            query BilbyJobsById($j0: ID!, $j1: ID!, $j2: ID!, $j3: ID!, $j4: ID!, $j5: ID!, $j6: ID!, $j7: ID!, $j8: ID!, $j9: ID!) {
+              j0: bilbyJob(id: $j0) {
+                ...BilbyJobFields
+              }
+              j1: bilbyJob(id: $j1) {
+                ...BilbyJobFields
+              }
+              j2: bilbyJob(id: $j2) {
+                ...BilbyJobFields
+              }
+              j3: bilbyJob(id: $j3) {
+                ...BilbyJobFields
+              }
+              j4: bilbyJob(id: $j4) {
+                ...BilbyJobFields
+              }
+              j5: bilbyJob(id: $j5) {
+                ...BilbyJobFields
+              }
+              j6: bilbyJob(id: $j6) {
+                ...BilbyJobFields
+              }
+              j7: bilbyJob(id: $j7) {
+                ...BilbyJobFields
+              }
+              j8: bilbyJob(id: $j8) {
+                ...BilbyJobFields
+              }
+              j9: bilbyJob(id: $j9) {
+                ...BilbyJobFields
+              }
+            }
+
+            fragment BilbyJobFields on BilbyJobNode {
+              id
+              name
+              description
+              user
+              private
+              isLigoJob
+              jobType
+              cluster
+              creationTime
+              lastUpdated
+              jobControllerId
+              jobStatus {
+                ...JobStatusFields
+              }
+              eventId {
+                ...EventIDFields
+              }
+              labels {
+                ...LabelFields
+              }
+            }
+
+            fragment EventIDFields on EventIDType {
+              eventId
+              triggerId
+              nickname
+              isLigoEvent
+              gpsTime
+            }
+
+            fragment JobStatusFields on JobStatusType {
+              name
+              number
+              date
+            }
+
+            fragment LabelFields on LabelType {
+              name
+            }
+            """)
+        variables: dict[str, object] = {
+            "j0": j_0,
+            "j1": j_1,
+            "j2": j_2,
+            "j3": j_3,
+            "j4": j_4,
+            "j5": j_5,
+            "j6": j_6,
+            "j7": j_7,
+            "j8": j_8,
+            "j9": j_9,
+        }
+        response = await self.execute(
+            query=query, operation_name="BilbyJobsById", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return BilbyJobsById.model_validate(data)
 
     async def bilby_result_files(self, job_id: str, **kwargs: Any) -> BilbyResultFiles:
         query = gql("""

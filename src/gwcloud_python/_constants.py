@@ -76,3 +76,5 @@ DECOMPRESS_STEP = 256 * 1024
 MAX_EMPTY_PAGES = 10
 #: Seconds a TCP connection opened ahead of a download on a slow link may wait to be used.
 PREWARM_EXPIRY_SECONDS = 5.0
+#: Jobs one ``BilbyJobsById`` request fetches in full (its aliases j0..j9).
+JOBS_PER_FULL_REQUEST = 10

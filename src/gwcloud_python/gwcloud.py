@@ -358,6 +358,29 @@ class GWCloud(ClientCore):
             return None
         return BilbyJob._from_gql(self, node)
 
+    def _jobs_in_full(self, job_ids: Sequence[str]) -> list[BilbyJob | None]:
+        """Each job in full, as :meth:`get_job_by_id` returns it, ten to a request.
+
+        Public listings select only what a listed job needs; the command line's
+        ``jobs search --json`` completes them with this.  None where a job is not
+        visible to this client.
+        """
+        found: list[BilbyJob | None] = []
+        size = C.JOBS_PER_FULL_REQUEST
+        for start in range(0, len(job_ids), size):
+            chunk = [to_global_job_id(job_id) for job_id in job_ids[start : start + size]]
+            ids = chunk + [chunk[-1]] * (size - len(chunk))  # the query always names ten
+            answer = self._bilby.bilby_jobs_by_id(*ids)
+            nodes = (
+                answer.j_0, answer.j_1, answer.j_2, answer.j_3, answer.j_4,
+                answer.j_5, answer.j_6, answer.j_7, answer.j_8, answer.j_9,
+            )  # fmt: skip
+            found.extend(
+                None if node is None else BilbyJob._from_gql(self, node)
+                for node in nodes[: len(chunk)]
+            )
+        return found
+
     # -- used by BilbyJob -------------------------------------------------------------------
 
     def _update_job(self, job_id: str, **changes: str) -> None:

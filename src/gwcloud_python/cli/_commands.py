@@ -7,7 +7,6 @@ import inspect
 import itertools
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
     from ..gwcloud import GWCloud
 
 DEFAULT_LIMIT = 100
-#: Jobs whose extra ``--json`` fields one request fetches (aliases; servers bound them).
-DETAILS_PER_REQUEST = 40
 
 
 class UsageError(Exception):
@@ -138,51 +135,6 @@ def jobs_show(gw: GWCloud, args: argparse.Namespace) -> None:
     print_job(_get_job(gw, args.job_id), args.json)
 
 
-# Public listings select only what a job object needs (fast on big lists); --json shows
-# every field, so it fetches the rest for the listed jobs in as few requests as it can.
-_DETAIL_FIELDS = (
-    "id private isLigoJob jobType cluster creationTime lastUpdated "
-    "labels { name } eventId { gpsTime }"
-)
-
-
-def _details_query(count: int) -> str:
-    variables = ", ".join(f"$j{i}: ID!" for i in range(count))
-    fields = " ".join(f"j{i}: bilbyJob(id: $j{i}) {{ ...CliJobDetails }}" for i in range(count))
-    return (
-        f"query CliJobDetails({variables}) {{ {fields} }}\n"
-        f"fragment CliJobDetails on BilbyJobNode {{ {_DETAIL_FIELDS} }}"
-    )
-
-
-def _parse_time(value: object) -> str | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        return value
-
-
-def _job_type(value: object) -> str | None:
-    from ._output import _job_type_name
-
-    return _job_type_name(value)
-
-
-def _merge_details(row: dict[str, Any], node: dict[str, Any]) -> None:
-    row["labels"] = [label["name"] for label in node.get("labels") or [] if label]
-    row["private"] = node.get("private")
-    row["is_ligo_job"] = node.get("isLigoJob")
-    row["job_type"] = _job_type(node.get("jobType"))
-    row["cluster"] = node.get("cluster")
-    row["creation_time"] = _parse_time(node.get("creationTime"))
-    row["last_updated"] = node.get("lastUpdated")
-    event = node.get("eventId")
-    if row.get("event_id") is not None and isinstance(event, dict):
-        row["event_id"]["gps_time"] = event.get("gpsTime")
-
-
 def listing_json(gw: GWCloud, jobs: Sequence[BilbyJob]) -> list[dict[str, Any]]:
     """The ``--json`` form of listed jobs, with the fields that listing queries omit.
 
@@ -198,20 +150,10 @@ def listing_json(gw: GWCloud, jobs: Sequence[BilbyJob]) -> list[dict[str, Any]]:
     list of dict
         :func:`job_to_dict` of each job, completed like ``jobs show --json``.
     """
-    rows = [job_to_dict(job) for job in jobs]
-    client: Any = getattr(gw, "_bilby", None)
-    if client is None or not rows:
-        return rows
-    for start in range(0, len(rows), DETAILS_PER_REQUEST):
-        chunk = rows[start : start + DETAILS_PER_REQUEST]
-        variables = {f"j{i}": row["id"] for i, row in enumerate(chunk)}
-        data = client.execute(_details_query(len(chunk)), "CliJobDetails", variables)
-        data = client.get_data(data)
-        for i, row in enumerate(chunk):
-            node = data.get(f"j{i}")
-            if isinstance(node, dict):
-                _merge_details(row, node)
-    return rows
+    full = gw._jobs_in_full([job.id for job in jobs]) if jobs else []
+    return [
+        job_to_dict(job if more is None else more) for job, more in zip(jobs, full, strict=True)
+    ]
 
 
 def _print_listing(gw: GWCloud, jobs: Sequence[BilbyJob], as_json: bool) -> None:
