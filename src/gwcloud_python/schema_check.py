@@ -85,6 +85,7 @@ OPERATION_METHODS: Mapping[str, tuple[str, ...]] = {
         "GWCloud.get_official_job_list",
     ),
     "BilbyJobs": ("GWCloud.get_user_jobs", "GWCloud.iter_user_jobs"),
+    "BilbyJobsById": ("gwcloud jobs search --json (command line)",),
     "BilbyJob": (
         "GWCloud.get_job_by_id",
         *_SUBMIT,
