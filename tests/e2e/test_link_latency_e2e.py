@@ -11,6 +11,19 @@ from gwcloud_python._files import Downloader
 from gwcloud_python.server import LocalServer
 
 
+def _downloaders_of(gw: Any) -> list[Downloader]:
+    """The downloaders ``gw`` makes from now on (to read their ``peak_workers``)."""
+    made: list[Downloader] = []
+    original = gw._downloader
+
+    def capture() -> Downloader:
+        made.append(original())
+        return made[-1]
+
+    gw._downloader = capture
+    return made
+
+
 def test_latency_hint_prefers_the_quickest_known_answer() -> None:
     assert latency_hint(0.5, None) == 0.5
     assert latency_hint(0.5, 0.003) == 0.003
@@ -25,14 +38,7 @@ def test_slow_id_request_on_a_fast_link_keeps_fast_link_concurrency(
     refs = gw.get_job_by_id(job_id, strict=True).get_full_file_list()
     # The server spends 0.2 s on every ID request (a large batch), but answers other calls at once.
     server.set_fault("delay", match="GenerateFileDownloadIds", times=0, seconds=0.2)
-    made: list[Downloader] = []
-    original = gw._downloader
-
-    def capture() -> Downloader:
-        made.append(original())
-        return made[-1]
-
-    gw._downloader = capture
+    made = _downloaders_of(gw)
     paths = gw.save_files_by_reference(refs, tmp_path)
     assert len(paths) == 40 and all(p.stat().st_size == 64 for p in paths)
     assert made and 0 < made[0].peak_workers <= C.LOW_LATENCY_CONCURRENCY
@@ -47,14 +53,7 @@ def test_first_answers_queued_at_the_server_keep_fast_link_concurrency(
     gw = connect()
     refs = gw.get_job_by_id(job_id, strict=True).get_full_file_list()
     server.set_fault("delay", match="/job/apiv1/file/", times=8, seconds=0.1)
-    made: list[Downloader] = []
-    original = gw._downloader
-
-    def capture() -> Downloader:
-        made.append(original())
-        return made[-1]
-
-    gw._downloader = capture
+    made = _downloaders_of(gw)
     try:
         paths = gw.save_files_by_reference(refs, tmp_path)
     finally:
