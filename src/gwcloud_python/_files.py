@@ -15,9 +15,14 @@ Guarantees
 * A file is written to a hidden temporary file next to it,
   ``.<name>.<tag>.gwcloud-part``, where ``<tag>`` is derived from the name, and
   renamed onto its final name only once its size matches the size the server
-  listed.  No partial or failed download ever appears under the final name
-  (an older file there is left alone), and no file of the user's is ever used
-  as a temporary file: a user's own ``<name>.part`` is never touched.
+  listed.  On Linux a file smaller than
+  :data:`~gwcloud_python._constants.RESUME_MIN_SIZE` is instead written to a
+  file with no name (``O_TMPFILE``) in the same directory and linked in under
+  its final name once complete (through the temporary name and a rename when a
+  file of that name exists); where that is not possible the named temporary
+  file is used.  No partial or failed download ever appears under the final
+  name (an older file there is left alone), and no file of the user's is ever
+  used as a temporary file: a user's own ``<name>.part`` is never touched.
 * A transfer that drops mid-file is resumed with ``Range: bytes=<n>-`` and
   ``If-Range`` carrying the ``ETag`` (or ``Last-Modified``) of the first answer.
   A 206 answer is used only when its ``Content-Range`` starts at ``n``, ends at
@@ -680,6 +685,15 @@ class DownloadFeed:
     answer's files and :meth:`close` after the last one (or :meth:`fail`), from
     any thread or an event loop (the calls never block for long).  A
     :class:`Downloader` ``run_*`` method takes the files from it.
+
+    Parameters
+    ----------
+    bounds_downloads : bool, optional
+        Whether the ID requests' times (given to :meth:`put`) also bound the
+        round trip to the files' host, because the files come from the origin
+        the ID requests went to.  Then a quick ID answer keeps the workers at the
+        fast-link number even when the first file answers start late (they queue
+        behind the server's other work).
 
     Examples
     --------
