@@ -98,7 +98,6 @@ _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 #: Linux: open an unnamed file in a directory, to be linked in under its name once whole.
 _O_TMPFILE: int = getattr(os, "O_TMPFILE", 0)
-_TEMPORARY_SUFFIXES = (C.PART_SUFFIX, C.PART_SUFFIX + C.SIDECAR_SUFFIX)
 
 _proc_fds: list[int] = []  # this process's /proc/self/fd, opened on first use
 _proc_lock = threading.Lock()
@@ -497,17 +496,13 @@ def _claim_partial(part: Path, sidecar: Path, size: int) -> tuple[int, _Validato
 
 
 def _prepare_directory(directory: Path, run: _Run[Any]) -> None:
-    """Create ``directory``; if it existed, note the temporary files it holds (once per run)."""
+    """Create ``directory``, noting whether it existed already (once per run)."""
     try:
         directory.mkdir(parents=True)
     except FileExistsError:
-        if directory.is_dir():
-            with os.scandir(directory) as entries:
-                found = {e.name for e in entries if e.name.endswith(_TEMPORARY_SUFFIXES)}
-            if found:
-                run.leftovers[directory] = found
-        else:
+        if not directory.is_dir():
             raise
+        run.existing.add(directory)
     run.directories.add(directory)
 
 
@@ -806,8 +801,8 @@ class _Run(Generic[_T]):
         self.latency: float | None = None
         self.results: dict[int, _T] = {}
         self.directories: set[Path] = set()
-        #: Names of temporary files found in directories that existed before the run.
-        self.leftovers: dict[Path, set[str]] = {}
+        #: Directories that existed before the run (they may hold an earlier run's leftovers).
+        self.existing: set[Path] = set()
         #: Whether small files may go through unnamed temporary files (``O_TMPFILE``).
         self.unnamed = bool(_O_TMPFILE)
         self._lock = threading.Lock()
@@ -1308,10 +1303,9 @@ class Downloader:
                     raise
             finally:
                 os.close(fd)
-            leftovers = run.leftovers.get(directory)
-            if leftovers:
+            if directory in run.existing:
                 for temporary in temporary_paths(final):
-                    if temporary.name in leftovers:
+                    if os.path.lexists(temporary):
                         _unlink(temporary)  # an earlier run's, of this same file
         except OSError as err:
             raise DownloadError(
