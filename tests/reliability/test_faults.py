@@ -351,6 +351,20 @@ def drain_stalls(server: LocalServer) -> Iterator[Callable[[], None]]:
     yield lambda: armed.append(True)
     if armed:
         time.sleep(STALL_SECONDS - STALL_TIMEOUT + 0.3)
+        # On a loaded machine a stalled request may be logged later still (one that
+        # began just before the others were cancelled): wait until the log is quiet
+        # for a whole stall (bounded), so it cannot land in the next test's log.
+        deadline = time.monotonic() + 10
+        last: tuple[int, object] = (-1, None)
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            log = server.requests()
+            now = (len(log), log[-1] if log else None)
+            if now != last:
+                last, quiet_since = now, time.monotonic()
+            elif time.monotonic() - quiet_since >= STALL_SECONDS:
+                break
+            time.sleep(0.05)
 
 
 @pytest.mark.parametrize("where", ["query", "fetch", "save", "auth"])
