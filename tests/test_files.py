@@ -26,6 +26,7 @@ from gwcloud_python._files import (
 )
 
 BASE = "https://gwcloud.example/job/apiv1/file/"
+MIB = 1024 * 1024  # files of several reads and above RESUME_MIN_SIZE
 
 
 def url(file_id: str) -> str:
@@ -89,7 +90,7 @@ def test_save_is_byte_exact_and_sends_no_credentials(
 ) -> None:
     files = {
         "a.txt": b"hello\n",
-        "result/big.hdf5": blob(2 * C.DOWNLOAD_CHUNK_SIZE + 123),
+        "result/big.hdf5": blob(2 * MIB + 123),
         "data/sub/empty.dat": b"",
     }
     items = []
@@ -113,7 +114,7 @@ def test_save_is_byte_exact_and_sends_no_credentials(
 def test_fetch_is_byte_exact_and_ordered(
     httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
 ) -> None:
-    datas = [blob(n, seed=n) for n in (0, 1, 1000, C.DOWNLOAD_CHUNK_SIZE + 5)]
+    datas = [blob(n, seed=n) for n in (0, 1, 1000, MIB + 5)]
     for i, data in enumerate(datas):
         httpx_mock.add_response(url=url(str(i)), content=data)
     items = [DownloadItem(url(str(i)), f"f{i}", len(d)) for i, d in enumerate(datas)]
@@ -433,7 +434,7 @@ def test_no_progress_bar_when_off_and_callback_ends_at_total(
     sleeps: Sleeps,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    datas = [blob(10), blob(C.DOWNLOAD_CHUNK_SIZE + 1), b""]
+    datas = [blob(10), blob(MIB + 1), b""]
     for i, data in enumerate(datas):
         httpx_mock.add_response(url=url(str(i)), content=data)
     total = sum(map(len, datas))

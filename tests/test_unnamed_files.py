@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +38,10 @@ def _downloader(client: httpx.Client, **kwargs: Any) -> Downloader:
     return Downloader(client, progress=False, sleep=lambda _: None, **kwargs)
 
 
-@pytest.fixture
-def seen_names() -> Iterator[list[set[str]]]:
-    yield []
-
-
-def test_no_name_exists_until_the_file_is_whole(tmp_path: Path, seen_names: list[set[str]]) -> None:
+def test_no_name_exists_until_the_file_is_whole(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
+    seen_names: list[set[str]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         # What the directory holds while a transfer is under way.

@@ -38,7 +38,13 @@ from ._files import DownloadItem, ProgressCallback, already_saved, resolve_targe
 from ._graphql import Channel, guarded
 from ._ini import IniError, LocalFile, local_supporting_files, match_requested_files
 from ._job_base import JobRecord, check_job_name
-from ._profiles import ServiceProfile, download_url, effective_download_base, resolve_profile
+from ._profiles import (
+    ServiceProfile,
+    download_url,
+    effective_download_base,
+    origin_of,
+    resolve_profile,
+)
 from ._progress_io import ProgressReader, open_for_upload
 from ._transport import Transport
 from ._validation import (
@@ -481,18 +487,14 @@ class ClientCore:
             for batch in plan.requests
         ]
 
-    def _downloads_share_endpoint(self, plan: DownloadPlan) -> bool:
-        """Whether every file of ``plan`` comes from the GraphQL endpoint's own origin.
+    def _downloads_share_endpoint(self, origins: Sequence[tuple[str, int]]) -> bool:
+        """Whether every download of ``origins`` (:meth:`_download_origins`) goes to the
+        GraphQL endpoint's own origin.
 
         Then the GraphQL answers' times bound the download link's round trip too.
         """
-        endpoint = httpx.URL(self.profile.endpoint)
-        home = (endpoint.scheme, endpoint.host, endpoint.port)
-        for url, _ in self._download_origins(plan):
-            parsed = httpx.URL(url)
-            if (parsed.scheme, parsed.host, parsed.port) != home:
-                return False
-        return True
+        home = origin_of(self.profile.endpoint)
+        return all(origin_of(url) == home for url, _ in origins)
 
     @staticmethod
     def _check_root(

@@ -44,7 +44,6 @@ HIGH_LATENCY_HINT_SECONDS = 0.08
 #: Download-ID requests in flight at once, and files per request.
 ID_REQUEST_CONCURRENCY = 8
 ID_BATCH_SIZE = 250
-DOWNLOAD_CHUNK_SIZE = 1024 * 1024
 #: Largest single socket read on a plain-TCP connection.  httpcore asks for 64 KiB; a
 #: 16 KiB piece (TLS records are no larger, and curl reads the same) is still in the
 #: CPU's first-level cache when it is written on, which made the 1 GiB save ~10 %

@@ -495,6 +495,13 @@ def _claim_partial(part: Path, sidecar: Path, size: int) -> tuple[int, _Validato
     return None
 
 
+def _write_error(item: DownloadItem, final: Path, err: OSError) -> DownloadError:
+    """The error for a file that could not be written to its place on disk."""
+    return DownloadError(
+        f"could not write {item.path!r} to {str(final)!r}: {err}", url=_strip_query(item.url)
+    )
+
+
 def _prepare_directory(directory: Path, run: _Run[Any]) -> None:
     """Create ``directory``, noting whether it existed already (once per run)."""
     try:
@@ -1265,10 +1272,7 @@ class Downloader:
             try:
                 _prepare_directory(directory, run)
             except OSError as err:
-                raise DownloadError(
-                    f"could not write {item.path!r} to {str(final)!r}: {err}",
-                    url=_strip_query(item.url),
-                ) from err
+                raise _write_error(item, final, err) from err
         if run.unnamed and item.size < C.RESUME_MIN_SIZE:
             try:
                 return self._save_unnamed(item, final, run)
@@ -1308,10 +1312,7 @@ class Downloader:
                     if os.path.lexists(temporary):
                         _unlink(temporary)  # an earlier run's, of this same file
         except OSError as err:
-            raise DownloadError(
-                f"could not write {item.path!r} to {str(final)!r}: {err}",
-                url=_strip_query(item.url),
-            ) from err
+            raise _write_error(item, final, err) from err
         return final
 
     @staticmethod
@@ -1377,10 +1378,7 @@ class Downloader:
                 if sink.recorded:
                     sink.forget()
             except OSError as err:
-                raise DownloadError(
-                    f"could not write {item.path!r} to {str(final)!r}: {err}",
-                    url=_strip_query(item.url),
-                ) from err
+                raise _write_error(item, final, err) from err
         except BaseException:
             if not keep:
                 try:

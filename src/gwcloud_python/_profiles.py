@@ -101,7 +101,8 @@ class ServiceProfile:
     download_urls_given: bool = False
 
 
-def _origin(url: str) -> str:
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -124,7 +125,7 @@ def detect_service(endpoint: str, auth_endpoint_given: bool) -> Service:
 def _base(endpoint: str, suffix: str) -> str:
     """The service's base URL: ``endpoint`` without ``suffix``, else its origin."""
     trimmed = endpoint.rstrip("/")
-    return trimmed[: -len(suffix)] if trimmed.endswith(suffix) else _origin(endpoint)
+    return trimmed[: -len(suffix)] if trimmed.endswith(suffix) else origin_of(endpoint)
 
 
 def _normal_job_files(origin: str, base: str) -> str:
@@ -169,7 +170,7 @@ def resolve_profile(
         chosen = "2026" if service == "2026" else "2023"
     else:
         raise ValidationError(f"service must be one of {SERVICES!r} or None, got {service!r}")
-    origin = _origin(endpoint)
+    origin = origin_of(endpoint)
     auth: str | None = None
     if chosen == "2023":
         base = _base(endpoint, "/bilby/graphql")

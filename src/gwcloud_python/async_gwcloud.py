@@ -329,12 +329,13 @@ class AsyncGWCloud(ClientCore):
         downloader = self._downloader()
         # On a slow link (as the GraphQL calls saw it), open the transfers' connections
         # while the IDs are requested; the transfers use the sync client's pool.
+        origins = self._download_origins(plan)
         self.sync_client.prewarm(
-            self._download_origins(plan),
+            origins,
             latency=self.client.latency,
             limit=self._download_concurrency or C.MAX_DOWNLOAD_CONCURRENCY,
         )
-        feed = DownloadFeed(bounds_downloads=self._downloads_share_endpoint(plan))
+        feed = DownloadFeed(bounds_downloads=self._downloads_share_endpoint(origins))
         limit = asyncio.Semaphore(C.ID_REQUEST_CONCURRENCY)
 
         async def resolve(batch: DownloadBatch) -> None:

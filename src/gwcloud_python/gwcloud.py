@@ -421,13 +421,16 @@ class GWCloud(ClientCore):
             items.update(self._request_ids(plan, batch))
         return [items[index] for index in sorted(items)]
 
-    def _feed(self, plan: DownloadPlan) -> tuple[DownloadFeed, threading.Thread | None]:
+    def _feed(
+        self, plan: DownloadPlan, *, bounds_downloads: bool
+    ) -> tuple[DownloadFeed, threading.Thread | None]:
         """Start asking for the plan's download IDs; transfers start as each answer arrives.
 
         Up to :data:`~gwcloud_python._constants.ID_REQUEST_CONCURRENCY` requests
-        are in flight at once, from a background thread.
+        are in flight at once, from a background thread.  ``bounds_downloads`` goes to
+        the feed (see :class:`~gwcloud_python._files.DownloadFeed`).
         """
-        feed = DownloadFeed(bounds_downloads=self._downloads_share_endpoint(plan))
+        feed = DownloadFeed(bounds_downloads=bounds_downloads)
 
         def resolve(batch: DownloadBatch) -> None:
             if feed.cancelled:
@@ -463,12 +466,10 @@ class GWCloud(ClientCore):
         if plan.count == 0:
             return {}
         downloader = self._downloader()
+        origins = self._download_origins(plan)
         # On a slow link, open the transfers' connections while the IDs are requested.
-        self.client.prewarm(
-            self._download_origins(plan),
-            limit=self._download_concurrency or C.MAX_DOWNLOAD_CONCURRENCY,
-        )
-        feed, producer = self._feed(plan)
+        self.client.prewarm(origins, limit=self._download_concurrency or C.MAX_DOWNLOAD_CONCURRENCY)
+        feed, producer = self._feed(plan, bounds_downloads=self._downloads_share_endpoint(origins))
         try:
             if plan.targets is not None:
                 return downloader.run_save(feed, plan.target_map, plan.count, plan.total_bytes)

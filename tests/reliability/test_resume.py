@@ -361,9 +361,9 @@ def test_killed_run_resumes_large_file_with_range(
     ):
         refs = gw.get_job_by_id(info["first_job_id"]).get_full_file_list()
         [path] = gw.save_files_by_reference(refs, tmp_path)
-    # One request, for the remainder only (at most one chunk more than the part held).
+    # One request, for the remainder only (at most one socket read more than the part held).
     assert seen == [(f"bytes={kept}-", 206, f"bytes {kept}-{BIG - 1}/{BIG}")]
-    assert BIG - kept <= BIG // 2 + C.DOWNLOAD_CHUNK_SIZE
+    assert BIG - kept <= BIG // 2 + C.SOCKET_READ_SIZE
     expected = scale_server.file_bytes(info["first_job_id"], "result/scale_0000.dat")
     assert path.read_bytes() == expected
     assert not part.exists() and not sidecar.exists()

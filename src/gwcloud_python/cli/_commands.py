@@ -150,7 +150,7 @@ def listing_json(gw: GWCloud, jobs: Sequence[BilbyJob]) -> list[dict[str, Any]]:
     list of dict
         :func:`job_to_dict` of each job, completed like ``jobs show --json``.
     """
-    full = gw._jobs_in_full([job.id for job in jobs]) if jobs else []
+    full = gw._jobs_in_full([job.id for job in jobs])
     return [
         job_to_dict(job if more is None else more) for job, more in zip(jobs, full, strict=True)
     ]
