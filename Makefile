@@ -5,8 +5,11 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 WHEELHOUSE := $(VENV)/wheelhouse
 WHEELHOUSE_PYTHONS ?= 3.10 3.13
-GENERATED_PACKAGES := gwcloud_auth_client gwcloud_bilby_client gwcloud_bilby_client_async gwcloud_bilby2026_client gwcloud_bilby2026_client_async
-CODEGEN_CONFIGS := codegen/auth.toml codegen/bilby.toml codegen/bilby_async.toml codegen/bilby2026.toml codegen/bilby2026_async.toml
+# The subpackages of gwcloud_python._generated, one per schema, and the ariadne-codegen runs
+# that build them (a package run each, plus a client-only run for a second client class).
+GENERATED_DIR := src/gwcloud_python/_generated
+GENERATED_PACKAGES := auth bilby bilby2026
+CODEGEN_CONFIGS := codegen/auth.toml codegen/bilby_async.toml codegen/bilby.toml codegen/bilby2026_async.toml codegen/bilby2026.toml
 
 .PHONY: install generate check-generated schema schema-drift lint format typecheck test unit demo bench docs reliability-report clean
 
@@ -29,25 +32,19 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Delete and rebuild the generated clients (ariadne-codegen leaves stale files behind).
-# Each generated package gets a `py.typed` marker so that downstream type checkers read its
-# annotations (see "How the client is built" in README.md).
+# Delete and rebuild $(GENERATED_DIR) (ariadne-codegen leaves stale files behind), then the
+# synchronous twins of the hand-written async modules. tools/generate_clients.py runs every
+# configuration in a scratch copy of the inputs and keeps each schema's models once (see
+# "How the client is built" in README.md); the package's own py.typed covers them.
 generate: install
-	rm -rf generated/gwcloud_*
-	for cfg in $(CODEGEN_CONFIGS); do $(BIN)/ariadne-codegen client --config $$cfg >/dev/null || exit 1; done
-	for pkg in $(GENERATED_PACKAGES); do touch generated/$$pkg/py.typed; done
+	$(PY) tools/generate_clients.py $(CODEGEN_CONFIGS) --packages $(GENERATED_PACKAGES)
+	$(PY) tools/unasync.py
 
-# Regenerate in a scratch copy and compare byte for byte; also check the schema stamp.
+# Regenerate in a scratch copy and compare byte for byte (fails when $(GENERATED_DIR) or a
+# sync twin is stale); also check the schema stamps.
 check-generated: install
-	@tmp=$$(mktemp -d); \
-	cp -r schema queries codegen $$tmp/; \
-	mkdir -p $$tmp/src/gwcloud_python $$tmp/generated; \
-	cp src/gwcloud_python/_generated_base.py src/gwcloud_python/_generated_async_base.py $$tmp/src/gwcloud_python/; \
-	(cd $$tmp && for cfg in $(CODEGEN_CONFIGS); do $(CURDIR)/$(BIN)/ariadne-codegen client --config $$cfg >/dev/null || exit 1; done) || { rm -rf $$tmp; exit 1; }; \
-	for pkg in $(GENERATED_PACKAGES); do touch $$tmp/generated/$$pkg/py.typed; done; \
-	find generated $$tmp/generated -name __pycache__ -prune -exec rm -rf {} +; \
-	if diff -r $$tmp/generated generated; then echo "generated/ is up to date"; else echo "generated/ is stale: run 'make generate'"; rm -rf $$tmp; exit 1; fi; \
-	rm -rf $$tmp
+	$(PY) tools/generate_clients.py --check $(CODEGEN_CONFIGS) --packages $(GENERATED_PACKAGES)
+	$(PY) tools/unasync.py --check
 	$(PY) tools/schema_refresh.py --check-stamp schema/STAMP.json
 	$(PY) tools/schema_refresh.py --check-stamp schema/2026/STAMP.json --schema-dir schema/2026
 

@@ -283,7 +283,7 @@ def case_baseline_httpx(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
 
     def run() -> tuple[float, int]:
         ids_start = time.perf_counter()
-        items = gw._download_items(refs)
+        items = _download_items(gw, refs)
         ids_seconds = time.perf_counter() - ids_start
         if dest is not None:
             for folder in {(dest / item.path).parent for item in items}:
@@ -302,6 +302,13 @@ def case_baseline_httpx(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
     }
 
 
+def _download_items(gw: Any, refs: Any) -> list[Any]:
+    """The download URLs the library would fetch, from the same ID requests it makes."""
+    plan = gw._download_plan(refs)
+    found = dict(entry for batch in plan.requests for entry in gw._request_ids(plan, batch))
+    return [found[index] for index in sorted(found)]
+
+
 def case_urls(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
     """Write fresh download URLs to ``params["out"]`` (for curl).
 
@@ -316,7 +323,7 @@ def case_urls(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
         refs = FileReferenceList(ref for job in jobs for ref in job.get_default_file_list())
     else:
         refs = gw.get_job_by_id(params["job_id"]).get_full_file_list()
-    urls = [item.url for item in gw._download_items(refs)]
+    urls = [item.url for item in _download_items(gw, refs)]
     Path(params["out"]).write_text("\n".join(urls))
     return 0.0, {"urls": len(urls)}
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # The docs describe the working tree, even when another copy is installed.
-for path in (ROOT / "generated", ROOT / "src"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+if str(ROOT / "src") not in sys.path:
+    sys.path.insert(0, str(ROOT / "src"))
 
 import gwcloud_python  # noqa: E402
 
@@ -67,6 +66,8 @@ html_static_path: list[str] = []
 _PUBLIC_HOMES = {
     "gwcloud_python.gwcloud.": "gwcloud_python.",
     "gwcloud_python.bilby_job.": "gwcloud_python.",
+    "gwcloud_python.async_gwcloud.": "gwcloud_python.",
+    "gwcloud_python.async_bilby_job.": "gwcloud_python.",
     "gwcloud_python.event_id.": "gwcloud_python.",
     "gwcloud_python.file_reference.": "gwcloud_python.",
     "gwcloud_python.helpers.": "gwcloud_python.",

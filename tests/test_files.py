@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _downloads import fetch, save
 from pytest_httpx import HTTPXMock
 
 from gwcloud_python import _constants as C
@@ -98,7 +99,7 @@ def test_save_is_byte_exact_and_sends_no_credentials(
         httpx_mock.add_response(url=url(f"id{i}"), content=data)
         items.append(DownloadItem(url(f"id{i}"), path, len(data)))
     with httpx.Client(auth=("user", "pw"), headers={"Authorization": "JWT secret"}) as authed:
-        paths = downloader(authed, sleeps).save(items, tmp_path / "out")
+        paths = save(downloader(authed, sleeps), items, tmp_path / "out")
 
     root = (tmp_path / "out").resolve()
     assert paths == [root / p for p in files]
@@ -118,7 +119,7 @@ def test_fetch_is_byte_exact_and_ordered(
     for i, data in enumerate(datas):
         httpx_mock.add_response(url=url(str(i)), content=data)
     items = [DownloadItem(url(str(i)), f"f{i}", len(d)) for i, d in enumerate(datas)]
-    result = downloader(client, sleeps, concurrency=3).fetch(items)
+    result = fetch(downloader(client, sleeps, concurrency=3), items)
     assert result == datas
     assert all(type(r) is bytes for r in result)
 
@@ -138,7 +139,7 @@ def test_fifty_small_files_concurrently(
 
     httpx_mock.add_callback(serve, is_reusable=True)
     items = [DownloadItem(url(str(n)), f"d{n % 5}/f{n}.bin", 100 + n) for n in range(50)]
-    paths = downloader(client, sleeps, concurrency=8).save(items, tmp_path)
+    paths = save(downloader(client, sleeps, concurrency=8), items, tmp_path)
     assert [p.read_bytes() for p in paths] == [blob(100 + n, seed=n) for n in range(50)]
     assert len(httpx_mock.get_requests()) == 50
     assert len(threads) > 1
@@ -157,9 +158,9 @@ def test_500_is_never_content_and_fails_after_retries(
     dl = downloader(client, sleeps, max_retries=2)
     with pytest.raises(DownloadError) as info:
         if mode == "save":
-            dl.save([item], tmp_path)
+            save(dl, [item], tmp_path)
         else:
-            dl.fetch([item])
+            fetch(dl, [item])
     assert len(httpx_mock.get_requests()) == 3
     assert len(sleeps.delays) == 2
     err = info.value
@@ -177,7 +178,7 @@ def test_404_is_not_retried(
 ) -> None:
     httpx_mock.add_response(status_code=404, content=b"not found")
     with pytest.raises(DownloadError) as info:
-        downloader(client, sleeps).save([DownloadItem(url("1"), "x", 9)], tmp_path)
+        save(downloader(client, sleeps), [DownloadItem(url("1"), "x", 9)], tmp_path)
     assert info.value.status_code == 404
     assert len(httpx_mock.get_requests()) == 1
     assert list(tmp_path.iterdir()) == []
@@ -189,7 +190,7 @@ def test_retry_after_is_honoured(
     httpx_mock.add_response(status_code=503, headers={"Retry-After": "7"})
     httpx_mock.add_response(status_code=429, headers={"Retry-After": "3"})
     httpx_mock.add_response(content=b"payload")
-    data = downloader(client, sleeps).fetch([DownloadItem(url("1"), "p", 7)])
+    data = fetch(downloader(client, sleeps), [DownloadItem(url("1"), "p", 7)])
     assert data == [b"payload"]
     assert sleeps.delays == [7.0, 3.0]
 
@@ -200,7 +201,7 @@ def test_connection_errors_are_retried(
     httpx_mock.add_exception(httpx.ConnectError("refused"))
     httpx_mock.add_exception(httpx.ReadTimeout("slow"))
     httpx_mock.add_response(content=b"ok")
-    assert downloader(client, sleeps).fetch([DownloadItem(url("1"), "p", 2)]) == [b"ok"]
+    assert fetch(downloader(client, sleeps), [DownloadItem(url("1"), "p", 2)]) == [b"ok"]
     assert len(sleeps.delays) == 2
     assert all(0 <= d <= C.RETRY_MAX_DELAY for d in sleeps.delays)
 
@@ -210,7 +211,7 @@ def test_connection_errors_exhaust_retries(
 ) -> None:
     httpx_mock.add_exception(httpx.ConnectError("refused"), is_reusable=True)
     with pytest.raises(DownloadError) as info:
-        downloader(client, sleeps, max_retries=1).fetch([DownloadItem(url("1"), "p", 2)])
+        fetch(downloader(client, sleeps, max_retries=1), [DownloadItem(url("1"), "p", 2)])
     assert info.value.status_code is None
     assert "ConnectError" in str(info.value)
     assert len(httpx_mock.get_requests()) == 2
@@ -221,11 +222,11 @@ def test_longer_body_than_listed_is_an_error(
 ) -> None:
     httpx_mock.add_response(content=b"0123456789")
     with pytest.raises(DownloadError, match="more than"):
-        downloader(client, sleeps).save([DownloadItem(url("1"), "p", 4)], tmp_path)
+        save(downloader(client, sleeps), [DownloadItem(url("1"), "p", 4)], tmp_path)
     assert list(tmp_path.iterdir()) == []
     httpx_mock.add_response(content=b"0123456789")
     with pytest.raises(DownloadError, match="more than"):
-        downloader(client, sleeps).fetch([DownloadItem(url("1"), "p", 4)])
+        fetch(downloader(client, sleeps), [DownloadItem(url("1"), "p", 4)])
 
 
 # -------------------------------------------------------------------- resume
@@ -254,11 +255,11 @@ def test_resume_with_range(
     dl = downloader(client, sleeps, callback=lambda done, total: seen.append((done, total)))
     item = DownloadItem(url("1"), "r/file.bin", len(data))
     if mode == "save":
-        [path] = dl.save([item], tmp_path)
+        [path] = save(dl, [item], tmp_path)
         assert path.read_bytes() == data
         assert not list(tmp_path.rglob("*.part"))
     else:
-        assert dl.fetch([item]) == [data]
+        assert fetch(dl, [item]) == [data]
     first, second = httpx_mock.get_requests()
     assert "Range" not in first.headers
     assert second.headers["Range"] == f"bytes={cut}-"
@@ -277,10 +278,10 @@ def test_server_ignoring_range_restarts_the_file(
     dl = downloader(client, sleeps, callback=lambda done, total: seen.append((done, total)))
     item = DownloadItem(url("1"), "f.bin", len(data))
     if mode == "save":
-        [path] = dl.save([item], tmp_path)
+        [path] = save(dl, [item], tmp_path)
         assert path.read_bytes() == data
     else:
-        assert dl.fetch([item]) == [data]
+        assert fetch(dl, [item]) == [data]
     assert httpx_mock.get_requests()[1].headers["Range"] == "bytes=1000-"
     assert seen[-1] == (3000, 3000)
     assert max(done for done, _ in seen) == 3000
@@ -295,7 +296,7 @@ def test_wrong_content_range_starts_over(
         status_code=206, content=data[50:], headers={"Content-Range": "bytes 50-299/300"}
     )
     httpx_mock.add_response(content=data)
-    assert downloader(client, sleeps).fetch([DownloadItem(url("1"), "f", 300)]) == [data]
+    assert fetch(downloader(client, sleeps), [DownloadItem(url("1"), "f", 300)]) == [data]
     requests = httpx_mock.get_requests()
     assert requests[1].headers["Range"] == "bytes=100-"
     assert "Range" not in requests[2].headers
@@ -308,7 +309,7 @@ def test_206_without_range_request_is_an_error(
         status_code=206, content=b"abc", headers={"Content-Range": "bytes 0-2/3"}
     )
     with pytest.raises(DownloadError) as info:
-        downloader(client, sleeps).fetch([DownloadItem(url("1"), "f", 3)])
+        fetch(downloader(client, sleeps), [DownloadItem(url("1"), "f", 3)])
     assert info.value.status_code == 206
 
 
@@ -325,8 +326,10 @@ def test_final_failure_removes_part_and_keeps_older_file(
     )
     httpx_mock.add_response(status_code=500)
     with pytest.raises(DownloadError) as info:
-        downloader(client, sleeps, max_retries=2).save(
-            [DownloadItem(url("1"), "result/x.bin", 100)], tmp_path
+        save(
+            downloader(client, sleeps, max_retries=2),
+            [DownloadItem(url("1"), "result/x.bin", 100)],
+            tmp_path,
         )
     assert info.value.status_code == 500
     assert old.read_bytes() == b"older version"
@@ -346,7 +349,7 @@ def test_stale_part_symlink_is_not_written_through(
     part.symlink_to(outside)
     (root / "f.bin.part").write_bytes(b"the user's own file")
     httpx_mock.add_response(content=b"new data")
-    [path] = downloader(client, sleeps).save([DownloadItem(url("1"), "f.bin", 8)], root)
+    [path] = save(downloader(client, sleeps), [DownloadItem(url("1"), "f.bin", 8)], root)
     assert path.read_bytes() == b"new data"
     assert outside.read_bytes() == b"precious"
     assert not part.exists() and not part.is_symlink()
@@ -366,7 +369,7 @@ def test_unsafe_paths_are_refused_before_any_request(
     root = tmp_path / "out"
     items = [DownloadItem(url("1"), "good.txt", 1), DownloadItem(url("2"), bad, 1)]
     with pytest.raises(ValidationError) as info:
-        downloader(client, sleeps).save(items, root)
+        save(downloader(client, sleeps), items, root)
     assert repr(bad) in str(info.value)
     assert httpx_mock.get_requests() == []
     assert not root.exists()
@@ -383,7 +386,7 @@ def test_symlinked_directory_out_of_root_is_refused(
     (root / "link").symlink_to(elsewhere, target_is_directory=True)
     items = [DownloadItem(url("1"), "ok.txt", 1), DownloadItem(url("2"), "link/x.txt", 1)]
     with pytest.raises(ValidationError, match=re.escape("'link/x.txt'")):
-        downloader(client, sleeps).save(items, root)
+        save(downloader(client, sleeps), items, root)
     assert httpx_mock.get_requests() == []
     assert list(elsewhere.iterdir()) == []
     assert sorted(p.name for p in root.iterdir()) == ["link"]
@@ -396,7 +399,7 @@ def test_root_path_that_is_a_file_is_refused(
     target = tmp_path / "afile"
     target.write_text("x")
     with pytest.raises(ValidationError, match="afile"):
-        downloader(client, sleeps).save([DownloadItem(url("1"), "f", 1)], target)
+        save(downloader(client, sleeps), [DownloadItem(url("1"), "f", 1)], target)
     assert httpx_mock.get_requests() == []
     assert target.read_text() == "x"
 
@@ -407,7 +410,7 @@ def test_duplicate_targets_are_refused(
 ) -> None:
     items = [DownloadItem(url("1"), "a/b", 1), DownloadItem(url("2"), "./a//b", 1)]
     with pytest.raises(ValidationError, match="same target"):
-        downloader(client, sleeps).save(items, tmp_path)
+        save(downloader(client, sleeps), items, tmp_path)
     assert httpx_mock.get_requests() == []
 
 
@@ -446,7 +449,7 @@ def test_no_progress_bar_when_off_and_callback_ends_at_total(
             seen.append((done, total_))
 
     items = [DownloadItem(url(str(i)), f"f{i}", len(d)) for i, d in enumerate(datas)]
-    downloader(client, sleeps, progress=False, callback=callback).fetch(items)
+    fetch(downloader(client, sleeps, progress=False, callback=callback), items)
     out, err = capsys.readouterr()
     assert out == "" and err == ""
     assert seen[0] == (0, total)
@@ -459,7 +462,7 @@ def test_auto_progress_is_off_when_stderr_is_not_a_tty(
     httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, capsys: pytest.CaptureFixture[str]
 ) -> None:
     httpx_mock.add_response(content=b"abc")
-    downloader(client, sleeps, progress=None).fetch([DownloadItem(url("1"), "f", 3)])
+    fetch(downloader(client, sleeps, progress=None), [DownloadItem(url("1"), "f", 3)])
     assert capsys.readouterr().err == ""
 
 
@@ -469,7 +472,7 @@ def test_progress_bar_when_on(
     httpx_mock.add_response(url=url("1"), content=b"abc")
     httpx_mock.add_response(url=url("2"), content=b"defg")
     items = [DownloadItem(url("1"), "f1", 3), DownloadItem(url("2"), "f2", 4)]
-    downloader(client, sleeps, progress=True).fetch(items)
+    fetch(downloader(client, sleeps, progress=True), items)
     err = capsys.readouterr().err
     assert "Downloading 2 files" in err
     assert "2/2 files" in err
@@ -484,7 +487,7 @@ def test_failure_stops_remaining_downloads(
         httpx_mock.add_response(url=url(str(i)), content=b"x", is_optional=True)
     items = [DownloadItem(url(str(i)), f"f{i}", 1) for i in range(10)]
     with pytest.raises(DownloadError) as info:
-        downloader(client, sleeps, concurrency=1).save(items, tmp_path)
+        save(downloader(client, sleeps, concurrency=1), items, tmp_path)
     assert info.value.status_code == 403
     assert len(httpx_mock.get_requests()) == 1
     assert list(tmp_path.iterdir()) == []
@@ -513,14 +516,14 @@ def test_in_flight_download_is_cancelled_when_another_fails(
     httpx_mock.add_callback(failing, url=url("bad"))
     items = [DownloadItem(url("slow"), "slow.bin", 5000), DownloadItem(url("bad"), "bad.bin", 1)]
     with pytest.raises(DownloadError) as info:
-        downloader(client, sleeps, concurrency=2).save(items, tmp_path)
+        save(downloader(client, sleeps, concurrency=2), items, tmp_path)
     assert info.value.status_code == 404
     assert list(tmp_path.iterdir()) == []
 
 
 def test_empty_list_does_nothing(client: httpx.Client, sleeps: Sleeps, tmp_path: Path) -> None:
-    assert downloader(client, sleeps).fetch([]) == []
-    assert downloader(client, sleeps).save([], tmp_path / "new") == []
+    assert fetch(downloader(client, sleeps), []) == []
+    assert save(downloader(client, sleeps), [], tmp_path / "new") == []
     assert os.path.isdir(tmp_path / "new")
 
 
@@ -545,7 +548,7 @@ def test_large_fetch_spools_and_resumes(
     small = blob(10, seed=8)
     httpx_mock.add_response(url=url("small"), content=small)
     items = [DownloadItem(url("big"), "big.bin", len(data)), DownloadItem(url("small"), "s", 10)]
-    assert downloader(client, sleeps, concurrency=1).fetch(items) == [data, small]
+    assert fetch(downloader(client, sleeps, concurrency=1), items) == [data, small]
     ranges = [r.headers.get("Range") for r in httpx_mock.get_requests()]
     assert "bytes=1500-" in ranges
     assert spooled == [1]
@@ -621,13 +624,13 @@ def test_concurrency_grows_for_a_slow_server_and_stays_bounded(
     httpx_mock.add_callback(slow, is_reusable=True)
     items = [DownloadItem(url(str(n)), f"f{n}", 1) for n in range(80)]
     auto = downloader(client, sleeps)
-    assert auto.fetch(items) == [b"x"] * 80
+    assert fetch(auto, items) == [b"x"] * 80
     assert C.LOW_LATENCY_CONCURRENCY < auto.peak_workers <= C.MAX_DOWNLOAD_CONCURRENCY
     fixed = downloader(client, sleeps, concurrency=3)
-    assert fixed.fetch(items[:10]) == [b"x"] * 10
+    assert fetch(fixed, items[:10]) == [b"x"] * 10
     assert fixed.peak_workers == 3
     few = downloader(client, sleeps)
-    few.fetch(items[:2])
+    fetch(few, items[:2])
     assert few.peak_workers <= 2  # never more workers than files
 
 
@@ -678,7 +681,7 @@ def test_save_skip_existing_requests_only_missing_files(
         DownloadItem(url("2"), "short.bin", 4),
         DownloadItem(url("3"), "new.bin", 4),
     ]
-    paths = downloader(client, sleeps).save(items, tmp_path, skip_existing=True)
+    paths = save(downloader(client, sleeps), items, tmp_path, skip_existing=True)
     assert [p.read_bytes() for p in paths] == [b"1234", b"abcd", b"abcd"]
     assert sorted(r.url.params["fileId"] for r in httpx_mock.get_requests()) == ["2", "3"]
 
@@ -695,7 +698,7 @@ def test_if_range_carries_the_first_answers_validator(
         content=data[30:],
         headers={"Content-Range": "bytes 30-99/100", "ETag": '"abc"'},
     )
-    assert downloader(client, sleeps).fetch([DownloadItem(url("1"), "f", 100)]) == [data]
+    assert fetch(downloader(client, sleeps), [DownloadItem(url("1"), "f", 100)]) == [data]
     second = httpx_mock.get_requests()[1]
     assert second.headers["Range"] == "bytes=30-" and second.headers["If-Range"] == '"abc"'
 
@@ -710,7 +713,7 @@ def test_weak_etag_is_not_used_for_if_range(
     httpx_mock.add_response(
         status_code=206, content=data[10:], headers={"Content-Range": "bytes 10-49/50"}
     )
-    assert downloader(client, sleeps).fetch([DownloadItem(url("1"), "f", 50)]) == [data]
+    assert fetch(downloader(client, sleeps), [DownloadItem(url("1"), "f", 50)]) == [data]
     assert "If-Range" not in httpx_mock.get_requests()[1].headers
 
 
@@ -757,7 +760,7 @@ def test_short_writes_are_completed(
     import gwcloud_python._files as files_module
 
     monkeypatch.setattr(files_module.os, "write", short)
-    saved = downloader(client, sleeps).save([DownloadItem(url("1"), "d.bin", len(data))], tmp_path)
+    saved = save(downloader(client, sleeps), [DownloadItem(url("1"), "d.bin", len(data))], tmp_path)
     monkeypatch.undo()
     assert saved[0].read_bytes() == data
     assert calls[0] >= len(data) // 1000

@@ -450,7 +450,7 @@ def test_query_4xx_is_not_retried(fake_gql: FakeGraphQL) -> None:
     assert fake_gql.names() == ["AllEventIds"]
 
 
-def test_download_ids_are_retried_like_a_query(fake_gql: FakeGraphQL) -> None:
+def test_download_ids_are_retried_like_a_query(fake_gql: FakeGraphQL, httpx_mock: Any) -> None:
     answers = [
         httpx.Response(503),
         httpx.Response(200, json={"data": {"generateFileDownloadIds": {"result": ["id-1"]}}}),
@@ -472,8 +472,11 @@ def test_download_ids_are_retried_like_a_query(fake_gql: FakeGraphQL) -> None:
     )
     gw = anonymous()
     job = gw.get_job_by_id(3)
-    items = gw._download_items(job.get_full_file_list())
-    assert items[0].url == "https://gwcloud.test/bilby/file_download/?fileId=id-1"
+    download_url = "https://gwcloud.test/bilby/file_download/?fileId=id-1"
+    httpx_mock.add_response(method="GET", url=download_url, content=b"{}")
+    gw.get_files_by_reference(job.get_full_file_list())
+    [download] = [r for r in httpx_mock.get_requests() if r.method == "GET"]
+    assert str(download.url) == download_url
     assert fake_gql.names().count("GenerateFileDownloadIds") == 2
 
 

@@ -26,23 +26,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 WHEELHOUSE = Path(os.environ.get("GWCLOUD_WHEELHOUSE", ROOT / ".venv" / "wheelhouse"))
 BIN = Path(sys.executable).parent
-GENERATED = (
-    "gwcloud_auth_client",
-    "gwcloud_bilby_client",
-    "gwcloud_bilby_client_async",
-    "gwcloud_bilby2026_client",
-    "gwcloud_bilby2026_client_async",
-)
+#: The generated subpackages, inside the one top-level package (its py.typed covers them).
+GENERATED = ("auth", "bilby", "bilby2026")
+#: The modules of each generated subpackage that hold its client classes.
+GENERATED_CLIENTS = {
+    "auth": ("client.py",),
+    "bilby": ("client.py", "async_client.py"),
+    "bilby2026": ("client.py", "async_client.py"),
+}
 MIN_COMPLETENESS = 0.98
 
 #: Every file in the wheel matches one of these (``*`` crosses ``/``).
 WHEEL_ALLOWED = (
-    "gwcloud_python/*.py",
+    "gwcloud_python/*.py",  # the generated gwcloud_python/_generated/<schema>/*.py too
     "gwcloud_python/py.typed",
     "gwcloud_python/_schema/*.graphql",
     "gwcloud_python/_queries/*.graphql",
-    *(f"{name}/*.py" for name in GENERATED),
-    *(f"{name}/py.typed" for name in GENERATED),
     "gwcloud_python-*.dist-info/METADATA",
     "gwcloud_python-*.dist-info/WHEEL",
     "gwcloud_python-*.dist-info/RECORD",
@@ -61,13 +60,17 @@ WHEEL_REQUIRED = (
     "gwcloud_python/_queries/bilby/fragments.graphql",
     "gwcloud_python/_queries/auth/jwt_token.graphql",
     "gwcloud_python/_queries/bilby2026/session_user.graphql",
-    *(f"{name}/py.typed" for name in GENERATED),
-    *(f"{name}/client.py" for name in GENERATED),
+    "gwcloud_python/_generated/__init__.py",
+    *(f"gwcloud_python/_generated/{name}/__init__.py" for name in GENERATED),
+    *(
+        f"gwcloud_python/_generated/{name}/{module}"
+        for name, modules in GENERATED_CLIENTS.items()
+        for module in modules
+    ),
 )
 #: Top-level entries of the sdist (under ``gwcloud_python-VERSION/``).
 SDIST_TOP = {
     "src",
-    "generated",
     "schema",
     "queries",
     "codegen",
@@ -154,7 +157,14 @@ def test_wheel_holds_only_allowed_files(dist: dict[str, Path]) -> None:
     ]
     assert developer_files == []
     tops = {n.split("/")[0] for n in names if ".dist-info" not in n}
-    assert tops == {"gwcloud_python", *GENERATED}
+    assert tops == {"gwcloud_python"}, f"more than one top-level package: {sorted(tops)}"
+    # the generated clients are subpackages of gwcloud_python, with no marker of their own
+    # (PEP 561: gwcloud_python/py.typed covers every module below it), and nothing else
+    # lives in gwcloud_python/_generated/
+    generated = sorted(n for n in names if n.startswith("gwcloud_python/_generated/"))
+    subpackages = {n.split("/")[2] for n in generated if n.count("/") == 3}
+    assert subpackages == set(GENERATED), subpackages
+    assert all(n.endswith(".py") for n in generated), generated
 
 
 @pytest.mark.slow
@@ -162,7 +172,8 @@ def test_sdist_holds_the_source_tree_and_nothing_else(dist: dict[str, Path]) -> 
     names = _sdist_names(dist["sdist"])
     tops = {n.split("/")[0] for n in names}
     assert tops <= SDIST_TOP, f"unexpected top-level entries: {tops - SDIST_TOP}"
-    assert {"src", "generated", "tests", "docs", "examples", "LICENSE"} <= tops
+    assert {"src", "tests", "docs", "examples", "LICENSE"} <= tops
+    assert "src/gwcloud_python/_generated/bilby/__init__.py" in names
     missing = [n for n in SDIST_REQUIRED if n not in names]
     assert missing == [], f"files missing from the sdist: {missing}"
     bad = [n for n in names if _matches(n, FORBIDDEN)]
@@ -247,7 +258,7 @@ def test_sdist_passes_its_own_tests(dist: dict[str, Path], tmp_path: Path) -> No
     env = {
         **os.environ,
         # the sdist's own code, not this checkout's editable install
-        "PYTHONPATH": os.pathsep.join([str(tree / "src"), str(tree / "generated")]),
+        "PYTHONPATH": str(tree / "src"),
     }
     code = "import gwcloud_python, sys; print(gwcloud_python.__file__)"
     where = subprocess.run(
@@ -343,7 +354,7 @@ def _clean_env(python: Path) -> dict[str, str]:
 def test_wheel_runs_in_a_fresh_venv(fresh_env: tuple[str, Path], tmp_path: Path) -> None:
     version, python = fresh_env
     code = (
-        "import sys, gwcloud_python, gwcloud_bilby_client;"
+        "import sys, gwcloud_python, gwcloud_python._generated.bilby;"
         "from gwcloud_python.schema_check import queries_dir, check_schema;"
         "from pathlib import Path;"
         "print(sys.version_info[:2]);"

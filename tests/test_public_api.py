@@ -1,4 +1,4 @@
-"""The public API: 1.x names stay importable, __all__ is complete, the wheel ships generated/."""
+"""The public API: 1.x names stay importable, __all__ is complete, one package in the wheel."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,10 @@ def test_wheel_installs_into_fresh_venv(tmp_path: Path) -> None:
         check=True,
     )
     wheel = next(dist.glob("gwcloud_python-*.whl"))
+    # one top-level package: the generated clients live inside it, in gwcloud_python._generated
+    with zipfile.ZipFile(wheel) as archive:
+        tops = {n.split("/")[0] for n in archive.namelist() if ".dist-info/" not in n}
+    assert tops == {"gwcloud_python"}, tops
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
@@ -154,11 +159,15 @@ def test_wheel_installs_into_fresh_venv(tmp_path: Path) -> None:
     # Dependencies (httpx, pydantic...) come from the test venv; the package itself must not.
     deps = sysconfig.get_paths()["purelib"]
     code = (
-        "import gwcloud_python, gwcloud_bilby_client, gwcloud_auth_client, sys;"
+        "import gwcloud_python, sys;"
+        "from gwcloud_python._generated import auth, bilby, bilby2026;"
         "from gwcloud_python import GWCloud;"
         "from gwcloud_python.gwcloud import GWCloud as G2;"
         "import importlib.resources as r;"
-        "print(gwcloud_python.__file__);print(gwcloud_bilby_client.__file__);"
+        "print(gwcloud_python.__file__);print(bilby.__file__);"
+        "print(auth.AuthClient.__module__, bilby.BilbyClient.__module__,"
+        " bilby.AsyncBilbyClient.__module__, bilby2026.Bilby2026Client.__module__,"
+        " bilby2026.AsyncBilby2026Client.__module__);"
         "print((r.files('gwcloud_python') / '_schema' / 'bilby.graphql').is_file())"
     )
     out = subprocess.run(
@@ -170,4 +179,13 @@ def test_wheel_installs_into_fresh_venv(tmp_path: Path) -> None:
         cwd=tmp_path,
     ).stdout.split()
     assert all(line.startswith(str(env_dir)) for line in out[:2]), out
-    assert out[2] == "True"
+    package_dir = str(Path(out[0]).parent)
+    assert out[1].startswith(os.path.join(package_dir, "_generated", "")), out
+    assert out[2:7] == [
+        "gwcloud_python._generated.auth.client",
+        "gwcloud_python._generated.bilby.client",
+        "gwcloud_python._generated.bilby.async_client",
+        "gwcloud_python._generated.bilby2026.client",
+        "gwcloud_python._generated.bilby2026.async_client",
+    ], out
+    assert out[7] == "True"

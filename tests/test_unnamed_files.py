@@ -17,8 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
+from _downloads import save
 
-from gwcloud_python import _files
+from gwcloud_python import _unnamed
 from gwcloud_python._errors import DownloadError
 from gwcloud_python._files import Downloader, DownloadItem, temporary_paths
 
@@ -51,7 +52,7 @@ def test_no_name_exists_until_the_file_is_whole(tmp_path: Path) -> None:
 
     items = [DownloadItem(URL + str(n), f"f{n}.txt", len(str(n)) * 100) for n in range(20)]
     with _client(handler) as client:
-        paths = _downloader(client, concurrency=1).save(items, out)
+        paths = save(_downloader(client, concurrency=1), items, out)
     assert [p.read_bytes() for p in paths] == [str(n).encode() * 100 for n in range(20)]
     allowed = {f"f{n}.txt" for n in range(20)}
     assert seen_names and all(names <= allowed for names in seen_names)
@@ -65,7 +66,8 @@ def test_failed_transfer_leaves_nothing_and_keeps_the_old_file(tmp_path: Path) -
         return httpx.Response(404)
 
     with _client(handler) as client, pytest.raises(DownloadError):
-        _downloader(client).save(
+        save(
+            _downloader(client),
             [DownloadItem(URL + "1", "keep.bin", 5), DownloadItem(URL + "2", "new.bin", 5)],
             tmp_path,
         )
@@ -76,7 +78,7 @@ def test_failed_transfer_leaves_nothing_and_keeps_the_old_file(tmp_path: Path) -
 def test_existing_file_is_replaced_whole(tmp_path: Path) -> None:
     (tmp_path / "x.bin").write_bytes(b"old contents, longer than the new")
     with _client(lambda request: httpx.Response(200, content=b"new!")) as client:
-        [path] = _downloader(client).save([DownloadItem(URL + "1", "x.bin", 4)], tmp_path)
+        [path] = save(_downloader(client), [DownloadItem(URL + "1", "x.bin", 4)], tmp_path)
     assert path.read_bytes() == b"new!"
     assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]
 
@@ -87,7 +89,7 @@ def test_existing_directory_at_the_name_is_an_error_and_nothing_is_left(tmp_path
         _client(lambda request: httpx.Response(200, content=b"data")) as client,
         pytest.raises(DownloadError, match=r"could not write 'x\.bin'"),
     ):
-        _downloader(client).save([DownloadItem(URL + "1", "x.bin", 4)], tmp_path)
+        save(_downloader(client), [DownloadItem(URL + "1", "x.bin", 4)], tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]
     assert (tmp_path / "x.bin").is_dir()
 
@@ -99,15 +101,15 @@ def test_without_o_tmpfile_support_the_named_path_saves(
     tried: list[int] = []
 
     def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        if flags & _files._O_TMPFILE == _files._O_TMPFILE:
+        if flags & _unnamed._O_TMPFILE == _unnamed._O_TMPFILE:
             tried.append(flags)
             raise OSError(errno.EOPNOTSUPP, "not on this file system")
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(_files.os, "open", open_)
+    monkeypatch.setattr(_unnamed.os, "open", open_)
     items = [DownloadItem(URL + str(n), f"f{n}", 3) for n in range(5)]
     with _client(lambda request: httpx.Response(200, content=b"abc")) as client:
-        paths = _downloader(client, concurrency=1).save(items, tmp_path)
+        paths = save(_downloader(client, concurrency=1), items, tmp_path)
     monkeypatch.undo()
     assert [p.read_bytes() for p in paths] == [b"abc"] * 5
     assert len(tried) == 1  # tried once, then the run keeps to named files
@@ -119,7 +121,7 @@ def test_without_proc_the_file_is_fetched_again_through_a_named_file(
     def no_proc() -> int:
         raise FileNotFoundError(errno.ENOENT, "no /proc here")
 
-    monkeypatch.setattr(_files, "_proc_fd_directory", no_proc)
+    monkeypatch.setattr(_unnamed, "_proc_fd_directory", no_proc)
     progress: list[tuple[int, int]] = []
     requests: list[str] = []
 
@@ -132,7 +134,7 @@ def test_without_proc_the_file_is_fetched_again_through_a_named_file(
         downloader = _downloader(
             client, concurrency=1, callback=lambda done, total: progress.append((done, total))
         )
-        paths = downloader.save(items, tmp_path)
+        paths = save(downloader, items, tmp_path)
     assert [p.read_bytes() for p in paths] == [b"0123456789"] * 3
     assert sorted(requests) == ["0", "0", "1", "2"]  # only the first file twice
     assert all(0 <= done <= total == 30 for done, total in progress)
@@ -145,7 +147,7 @@ def test_a_forked_child_names_its_own_files(tmp_path: Path) -> None:
     # The parent has /proc/self/fd open (its own files).  The child's unnamed file gets
     # a descriptor number that, in the parent, is a decoy file: linking through the
     # parent's /proc/<pid>/fd would give the child's file the decoy's contents.
-    _files._proc_fd_directory()
+    _unnamed._proc_fd_directory()
     decoy = tmp_path / "decoy"
     decoy.write_bytes(b"parent's decoy!")
     decoy_fd = os.open(decoy, os.O_RDONLY)
@@ -155,7 +157,7 @@ def test_a_forked_child_names_its_own_files(tmp_path: Path) -> None:
         try:
             os.close(decoy_fd)  # the child's next descriptor takes the decoy's number
             with _client(lambda request: httpx.Response(200, content=b"child's data")) as client:
-                [path] = _downloader(client).save([DownloadItem(URL + "1", "c.bin", 12)], tmp_path)
+                [path] = save(_downloader(client), [DownloadItem(URL + "1", "c.bin", 12)], tmp_path)
             status = 0 if path.read_bytes() == b"child's data" else 2
         finally:
             sys.stdout.flush()
@@ -175,6 +177,6 @@ def test_leftover_temporary_names_of_an_earlier_run_are_removed(tmp_path: Path) 
     other = tmp_path / ".unrelated.gwcloud-part"
     other.write_bytes(b"not a name of this run's files")
     with _client(lambda request: httpx.Response(200, content=b"fresh!")) as client:
-        _downloader(client).save([DownloadItem(URL + "1", "x.bin", 6)], tmp_path)
+        save(_downloader(client), [DownloadItem(URL + "1", "x.bin", 6)], tmp_path)
     assert (tmp_path / "x.bin").read_bytes() == b"fresh!"
     assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "x.bin"]

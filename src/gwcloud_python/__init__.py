@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from .file_reference import FileReference, FileReferenceList
     from .gwcloud import GWCloud
     from .helpers import Cluster, JobStatus, JobType, TimeRange
+    from .job_list import JobList
+    from .saved_files import ExternalJob, SavedFiles
 
 _HOMES = {
     "AuthenticationError": "._errors",
@@ -65,6 +67,9 @@ _HOMES = {
     "JobStatus": ".helpers",
     "JobType": ".helpers",
     "TimeRange": ".helpers",
+    "JobList": ".job_list",
+    "SavedFiles": ".saved_files",
+    "ExternalJob": ".saved_files",
 }
 
 __all__ = [
@@ -77,17 +82,20 @@ __all__ = [
     "DownloadError",
     "EventID",
     "ExternalFileDownloadException",
+    "ExternalJob",
     "FileReference",
     "FileReferenceList",
     "GWCloud",
     "GWCloudAuthenticationError",
     "GWCloudError",
     "GraphQLError",
+    "JobList",
     "JobStatus",
     "JobType",
     "NotFoundError",
     "OperationOutcomeUnknown",
     "PermissionDeniedError",
+    "SavedFiles",
     "TimeRange",
     "TransportError",
     "ValidationError",

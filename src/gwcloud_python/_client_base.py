@@ -19,7 +19,6 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from gwcloud_auth_client import AuthClient
 
 from . import _constants as C
 from ._auth import CorrelationIdAuth, JWTAuth, SessionTokenAuth, install_log_redaction, refused
@@ -35,7 +34,8 @@ from ._errors import (
     register_secret,
 )
 from ._files import DownloadItem, ProgressCallback, already_saved, resolve_targets
-from ._graphql import Channel, guarded
+from ._generated.auth import AuthClient
+from ._graphql import guarded
 from ._ini import IniError, LocalFile, local_supporting_files, match_requested_files
 from ._job_base import JobRecord, check_job_name
 from ._profiles import (
@@ -46,6 +46,7 @@ from ._profiles import (
     resolve_profile,
 )
 from ._progress_io import ProgressReader, open_for_upload
+from ._sync.graphql import Channel
 from ._transport import Transport
 from ._validation import (
     check_bool,

@@ -4,7 +4,7 @@ ariadne-codegen copies this file into each generated async package, so it
 stays a thin shell: all behaviour lives in :mod:`gwcloud_python._graphql`.
 """
 
-from gwcloud_python._graphql import AsyncGraphQLClientBase
+from gwcloud_python._async.graphql import AsyncGraphQLClientBase
 
 
 class GWCloudAsyncBaseClient(AsyncGraphQLClientBase):

@@ -5,7 +5,7 @@ thin shell: all behaviour lives in :mod:`gwcloud_python._graphql`, shared by
 the Bilby and auth clients.
 """
 
-from gwcloud_python._graphql import GraphQLClientBase
+from gwcloud_python._sync.graphql import GraphQLClientBase
 
 
 class GWCloudBaseClient(GraphQLClientBase):

@@ -1,64 +1,45 @@
-"""Behaviour shared by the generated GraphQL clients.
+"""What the generated GraphQL clients share, whichever flavour (sync or async).
 
-ariadne-codegen generates one client per schema (Bilby, auth); both derive
-from :class:`GraphQLClientBase` through the thin ``GWCloudBaseClient`` shell.
-A generated method builds the operation text and variables and calls
-:meth:`GraphQLClientBase.execute`; this module serialises the variables,
-splits out file uploads for a multipart request, and hands the call to the
-shared :class:`~gwcloud_python._transport.Transport` with the right
-authentication.
+The client bases themselves are in :mod:`gwcloud_python._async.graphql` (and its
+generated twin :mod:`gwcloud_python._sync.graphql`); this module holds what they
+and the facade use alike: serialising variables and uploads, telling which
+operations must never be repeated, and turning an answer the generated models
+reject into a :class:`TransportError`.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-import httpx
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import to_jsonable_python
 
 from . import _constants as C
 from ._errors import OperationOutcomeUnknown, TransportError
-from ._transport import AsyncTransport, Transport, UploadLike
+from ._transport import UploadLike
 
-__all__ = [
-    "AsyncChannel",
-    "AsyncGraphQLClientBase",
-    "Channel",
-    "GraphQLClientBase",
-    "guarded",
-    "prepare_variables",
-]
+__all__ = ["guarded", "mark_mutation", "prepare_variables"]
 
 _MUTATION = re.compile(r"^\s*mutation\b")
 _Client = TypeVar("_Client")
 
 
-@dataclass(frozen=True)
-class Channel:
-    """Where a generated client sends its operations: a transport and an auth flow."""
+def mark_mutation(query: str, operation_name: str | None) -> bool:
+    """Whether an operation changes server state, so that it must be sent only once.
 
-    transport: Transport
-    auth: httpx.Auth | None = None
-
-
-@dataclass(frozen=True)
-class AsyncChannel:
-    """Where a generated async client sends its operations."""
-
-    transport: AsyncTransport
-    auth: httpx.Auth | None = None
-
-
-def _must_not_repeat(query: str, operation_name: str | None) -> bool:
-    """Whether an operation changes server state, so that it must be sent only once."""
-    return bool(_MUTATION.match(query)) and operation_name not in C.SAFE_TO_REPEAT_MUTATIONS
+    When it does, the current call is marked as having sent it, so that an
+    answer that cannot be read is reported as an unknown outcome.
+    """
+    mutation = bool(_MUTATION.match(query)) and operation_name not in C.SAFE_TO_REPEAT_MUTATIONS
+    if mutation:
+        _SENT_MUTATION.set(operation_name or "mutation")
+    return mutation
 
 
 def guarded(client: _Client) -> _Client:
@@ -84,32 +65,32 @@ class _GuardedClient:
         if inspect.iscoroutinefunction(method):
 
             async def call_async(*args: Any, **kwargs: Any) -> Any:
-                sent = _SENT_MUTATION.set(None)
-                try:
+                with _reading(name):
                     return await method(*args, **kwargs)
-                except PydanticValidationError as err:
-                    raise _schema_mismatch(name, err) from None
-                except RecursionError:
-                    raise _too_deep(name) from None
-                finally:
-                    _SENT_MUTATION.reset(sent)
 
             return call_async
         if callable(method):
 
             def call(*args: Any, **kwargs: Any) -> Any:
-                sent = _SENT_MUTATION.set(None)
-                try:
+                with _reading(name):
                     return method(*args, **kwargs)
-                except PydanticValidationError as err:
-                    raise _schema_mismatch(name, err) from None
-                except RecursionError:
-                    raise _too_deep(name) from None
-                finally:
-                    _SENT_MUTATION.reset(sent)
 
             return call
         return method
+
+
+@contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """Report an answer of operation ``name`` that the models reject as a transport error."""
+    sent = _SENT_MUTATION.set(None)
+    try:
+        yield
+    except PydanticValidationError as err:
+        raise _schema_mismatch(name, err) from None
+    except RecursionError:
+        raise _too_deep(name) from None
+    finally:
+        _SENT_MUTATION.reset(sent)
 
 
 #: Name of the mutation the current call has sent (set by ``execute``), so that an
@@ -190,111 +171,3 @@ def prepare_variables(
 
     converted = convert(dict(variables or {}), "variables")
     return converted, uploads
-
-
-class GraphQLClientBase:
-    """Base of the generated clients; sends every operation through a :class:`Channel`.
-
-    Parameters
-    ----------
-    url : str
-        GraphQL endpoint.
-    headers : dict, optional
-        Ignored; headers are set by the transport and the auth flow.
-    http_client : Channel
-        The channel (transport and auth) to send through.
-    """
-
-    def __init__(
-        self,
-        url: str = "",
-        headers: dict[str, str] | None = None,
-        http_client: Channel | None = None,
-    ) -> None:
-        if http_client is None:
-            raise TypeError("generated clients need a Channel as http_client")
-        self.url = url
-        self.channel = http_client
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(url={self.url!r})"
-
-    def execute(
-        self,
-        query: str,
-        operation_name: str | None = None,
-        variables: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """Send one operation and return the ``data`` of the answer."""
-        values, uploads = prepare_variables(variables)
-        mutation = _must_not_repeat(query, operation_name)
-        if mutation:
-            _SENT_MUTATION.set(operation_name or "mutation")
-        return self.channel.transport.post_graphql(
-            self.url,
-            query=query,
-            operation_name=operation_name,
-            variables=values,
-            uploads=uploads,
-            auth=self.channel.auth,
-            mutation=mutation,
-        )
-
-    def get_data(self, response: dict[str, Any]) -> dict[str, Any]:
-        """Return the ``data`` that :meth:`execute` already checked."""
-        return response
-
-
-class AsyncGraphQLClientBase:
-    """Base of the generated async clients; sends every operation through an :class:`AsyncChannel`.
-
-    Parameters
-    ----------
-    url : str
-        GraphQL endpoint.
-    headers : dict, optional
-        Ignored; headers are set by the transport and the auth flow.
-    http_client : AsyncChannel
-        The channel (async transport and auth) to send through.
-    """
-
-    def __init__(
-        self,
-        url: str = "",
-        headers: dict[str, str] | None = None,
-        http_client: AsyncChannel | None = None,
-    ) -> None:
-        if http_client is None:
-            raise TypeError("generated async clients need an AsyncChannel as http_client")
-        self.url = url
-        self.channel = http_client
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(url={self.url!r})"
-
-    async def execute(
-        self,
-        query: str,
-        operation_name: str | None = None,
-        variables: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """Send one operation and return the ``data`` of the answer."""
-        values, uploads = prepare_variables(variables)
-        mutation = _must_not_repeat(query, operation_name)
-        if mutation:
-            _SENT_MUTATION.set(operation_name or "mutation")
-        return await self.channel.transport.post_graphql(
-            self.url,
-            query=query,
-            operation_name=operation_name,
-            variables=values,
-            uploads=uploads,
-            auth=self.channel.auth,
-            mutation=mutation,
-        )
-
-    def get_data(self, response: dict[str, Any]) -> dict[str, Any]:
-        """Return the ``data`` that :meth:`execute` already checked."""
-        return response

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from ._errors import GWCloudError, ValidationError
-from .event_id import EventID
+from .event_id import EventID, _html_table, dash, shorten, yes_no
 from .helpers import JobStatus, JobType, parse_datetime
 
 __all__ = ["JobRecord", "check_description", "check_filter", "check_job_name"]
@@ -225,6 +225,29 @@ class JobRecord:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, job_id={self.job_id!r})"
+
+    def _display_rows(self) -> list[tuple[str, str]]:
+        """The (label, text) pairs that :meth:`__str__` and :meth:`_repr_html_` show."""
+        event = self.event_id
+        return [
+            ("name", dash(self.name)),
+            ("id", dash(self.job_id)),
+            ("status", dash(self.status.status if self.status is not None else None)),
+            ("event id", dash(event.event_id if event is not None else None)),
+            ("user", dash(self.user)),
+            ("private", yes_no(self.private)),
+            ("created", dash(self.creation_time)),
+            ("description", shorten(self.description)),
+        ]
+
+    def __str__(self) -> str:
+        lines = [f"  {label + ':':<12} {text}" for label, text in self._display_rows()]
+        return type(self).__name__ + "\n" + "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the job's main fields, for Jupyter (every value escaped)."""
+        rows = [[label, text] for label, text in self._display_rows()]
+        return _html_table(type(self).__name__, [], rows)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, JobRecord):

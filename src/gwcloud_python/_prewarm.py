@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpcore
-from httpcore._backends.sync import SyncStream
 
 from . import _constants as C
+from ._httpx_internals import socket_stream
 
 __all__ = ["PrewarmBackend"]
 
@@ -328,7 +328,7 @@ class PrewarmBackend(httpcore.NetworkBackend):
             return None
         with self._lock:
             self.handed_out += 1
-        return _SmallReads(SyncStream(sock), C.SOCKET_READ_SIZE)
+        return _SmallReads(socket_stream(sock), C.SOCKET_READ_SIZE)
 
     def connect_unix_socket(
         self,

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = ["EventID"]
+
+#: Most rows an HTML table shows before a final "N more" row.
+MAX_HTML_ROWS = 50
+#: Most items a text rendering lists before "... and N more".
+MAX_TEXT_ROWS = 10
 
 
 class _EventIDFields(Protocol):
@@ -46,7 +53,17 @@ class EventID:
     gps_time: float | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
+        """The event ID itself, so that ``f"{job.event_id}"`` reads ``GW150914_095045``."""
         return self.event_id
+
+    def describe(self) -> str:
+        """Every field of the event, one per line, for a person to read (missing: ``-``)."""
+        rows = _rows(self)
+        return "EventID\n" + "\n".join(f"  {k + ':':<11} {v}" for k, v in rows)
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the event's fields, for Jupyter (values escaped)."""
+        return _html_table("EventID", [], [[k, v] for k, v in _rows(self)])
 
     @classmethod
     def _from_gql(cls, node: _EventIDFields) -> EventID:
@@ -62,3 +79,73 @@ class EventID:
             is_ligo_event=node.is_ligo_event,
             gps_time=gps_time,
         )
+
+
+def _rows(event: EventID) -> list[tuple[str, str]]:
+    return [
+        ("event id", dash(event.event_id)),
+        ("trigger id", dash(event.trigger_id)),
+        ("nickname", dash(event.nickname)),
+        ("GPS time", dash(event.gps_time)),
+        ("LIGO only", yes_no(event.is_ligo_event)),
+    ]
+
+
+# Small display helpers shared by the other domain objects (this module imports nothing of ours).
+
+
+def dash(value: object) -> str:
+    """Show ``value`` as text, with ``"-"`` for a missing (None or empty) value."""
+    if value is None or value == "":
+        return "-"
+    return str(value)
+
+
+def yes_no(value: bool | None) -> str:
+    """``"yes"``, ``"no"`` or ``"-"`` for an unknown flag."""
+    return "-" if value is None else ("yes" if value else "no")
+
+
+def shorten(text: str | None, width: int = 60) -> str:
+    """Put ``text`` on one line and cut it to ``width`` characters with an ellipsis."""
+    if not text:
+        return "-"
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+def human_size(size: int | None) -> str:
+    """A byte count in human units (``1.5 MiB``); ``"-"`` when unknown."""
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+def _escape(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _html_table(
+    caption: str,
+    header: list[str],
+    rows: Iterable[list[str]],
+    more: int = 0,
+) -> str:
+    """A small HTML table; every caption, header and cell is HTML-escaped."""
+    parts = ["<table>", f"<caption>{_escape(caption)}</caption>"]
+    if header:
+        cells = "".join(f"<th>{_escape(h)}</th>" for h in header)
+        parts.append(f"<thead><tr>{cells}</tr></thead>")
+    parts.append("<tbody>")
+    width = max(len(header), 2)
+    for row in rows:
+        parts.append("<tr>" + "".join(f"<td>{_escape(c)}</td>" for c in row) + "</tr>")
+    if more:
+        parts.append(f'<tr><td colspan="{width}">... and {more} more</td></tr>')
+    parts.append("</tbody></table>")
+    return "".join(parts)

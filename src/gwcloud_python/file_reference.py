@@ -8,6 +8,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 from urllib.parse import urlsplit
 
+from .event_id import MAX_HTML_ROWS, MAX_TEXT_ROWS, _html_table, dash, human_size
 from .helpers import JobType
 
 if TYPE_CHECKING:
@@ -130,6 +131,18 @@ class FileReference:
     def __repr__(self) -> str:
         return f"FileReference(path={self.path.as_posix()!r}, file_size={self.file_size})"
 
+    def __str__(self) -> str:
+        return f"{self.path.as_posix()} ({human_size(self.file_size)})"
+
+    def _repr_html_(self) -> str:
+        """A one-row HTML table (path, size, job), for Jupyter; every value escaped."""
+        row = [
+            self.path.as_posix(),
+            human_size(self.file_size),
+            dash(getattr(self.parent, "job_id", None)),
+        ]
+        return _html_table("FileReference", ["path", "size", "job"], [row])
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FileReference):
             return NotImplemented
@@ -192,6 +205,39 @@ class FileReferenceList(list[FileReference]):
 
     def __add__(self, other: list[FileReference]) -> FileReferenceList:  # type: ignore[override]
         return FileReferenceList([*self, *other])
+
+    def __repr__(self) -> str:
+        # One line, bounded: a huge list must not flood a log or a traceback.
+        shown = ", ".join(repr(ref) for ref in self[:MAX_TEXT_ROWS])
+        extra = len(self) - MAX_TEXT_ROWS
+        tail = f", ... {extra} more" if extra > 0 else ""
+        return f"FileReferenceList([{shown}{tail}])"
+
+    def _summary(self) -> str:
+        count = len(self)
+        noun = "file" if count == 1 else "files"
+        return f"FileReferenceList: {count} {noun}, {human_size(self.get_total_bytes())}"
+
+    def __str__(self) -> str:
+        lines = [self._summary()]
+        lines += [f"  {ref}" for ref in self[:MAX_TEXT_ROWS]]
+        extra = len(self) - MAX_TEXT_ROWS
+        if extra > 0:
+            lines.append(f"  ... and {extra} more")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """An HTML table of at most 50 files plus an "N more" row; every value escaped."""
+        rows = (
+            [
+                ref.path.as_posix(),
+                human_size(ref.file_size),
+                dash(getattr(ref.parent, "job_id", None)),
+            ]
+            for ref in self[:MAX_HTML_ROWS]
+        )
+        more = max(len(self) - MAX_HTML_ROWS, 0)
+        return _html_table(self._summary(), ["path", "size", "job"], rows, more)
 
     def filter_list(
         self, file_filter_fn: Callable[..., Iterable[FileReference]], *args: Any, **kwargs: Any

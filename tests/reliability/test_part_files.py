@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _downloads import save
 from pytest_httpx import HTTPXMock
 
 from gwcloud_python import DownloadError, ValidationError
@@ -55,11 +56,11 @@ def test_users_part_file_is_never_touched(
         httpx_mock.add_response(status_code=500, is_reusable=True)
     item = DownloadItem(URL + "1", "x.json", 2)
     if outcome == "success":
-        [path] = _downloader(mock_http).save([item], tmp_path)
+        [path] = save(_downloader(mock_http), [item], tmp_path)
         assert path.read_bytes() == b"{}"
     else:
         with pytest.raises(DownloadError) as info:
-            _downloader(mock_http, max_retries=1).save([item], tmp_path)
+            save(_downloader(mock_http, max_retries=1), [item], tmp_path)
         rel.typed_error(info.value)
     for name, data in users.items():
         assert (tmp_path / name).read_bytes() == data
@@ -89,7 +90,7 @@ def test_very_long_names_get_short_temporary_names(
     _, sidecar = temporary_paths(tmp_path / name)
     assert len(os.fsencode(sidecar.name)) <= 255
     httpx_mock.add_response(content=b"[]")
-    [path] = _downloader(mock_http).save([DownloadItem(URL + "1", name, 2)], tmp_path)
+    [path] = save(_downloader(mock_http), [DownloadItem(URL + "1", name, 2)], tmp_path)
     assert path.read_bytes() == b"[]"
     assert [p.name for p in tmp_path.iterdir()] == [name]
     rel.byte_exact()
@@ -113,7 +114,7 @@ def test_names_equal_on_macos_or_windows_are_one_target(
     items = [DownloadItem(URL + str(n), name, 1) for n, name in enumerate(names)]
     before = snapshot(tmp_path)
     with pytest.raises(ValidationError) as info:
-        _downloader(mock_http).save(items, tmp_path / "out")
+        save(_downloader(mock_http), items, tmp_path / "out")
     assert repr(names[1]) in str(info.value) and "same target" in str(info.value)
     assert snapshot(tmp_path) == before  # nothing requested (pytest-httpx has no answers)
     rel.typed_error(info.value)
@@ -127,7 +128,7 @@ def test_listed_name_equal_to_a_temporary_name_is_refused(
     temporary = temporary_paths(tmp_path / "x.png")[0].name
     items = [DownloadItem(URL + "1", "x.png", 1), DownloadItem(URL + "2", temporary.upper(), 1)]
     with pytest.raises(ValidationError) as info:
-        _downloader(mock_http).save(items, tmp_path)
+        save(_downloader(mock_http), items, tmp_path)
     assert "temporary file" in str(info.value)
     rel.typed_error(info.value)
     rel.nothing_lost()
@@ -140,7 +141,7 @@ def test_leftover_temporary_file_of_ours_is_replaced_not_trusted(
     part, _ = temporary_paths(tmp_path.resolve() / "x.bin")
     part.write_bytes(b"stale")
     httpx_mock.add_response(content=b"fresh!")
-    [path] = _downloader(mock_http).save([DownloadItem(URL + "1", "x.bin", 6)], tmp_path)
+    [path] = save(_downloader(mock_http), [DownloadItem(URL + "1", "x.bin", 6)], tmp_path)
     assert path.read_bytes() == b"fresh!"
     assert "Range" not in httpx_mock.get_requests()[0].headers
     assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]

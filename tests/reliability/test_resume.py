@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _downloads import fetch, save
 
 from gwcloud_python import DownloadError, GWCloud
 from gwcloud_python import _constants as C
@@ -165,11 +166,11 @@ def test_resume_never_stitches_two_versions(
     with httpx.Client(timeout=10) as client:
         downloader = Downloader(client, progress=False, sleep=lambda _: None)
         if how == "save":
-            [path] = downloader.save([item], tmp_path)
+            [path] = save(downloader, [item], tmp_path)
             data = path.read_bytes()
             assert sorted(p.name for p in path.parent.iterdir()) == ["x.bin"]
         else:
-            [data] = downloader.fetch([item])
+            [data] = fetch(downloader, [item])
     assert data == V2, "the result mixes two versions" if data not in (V1, V2) else "stale"
     # The resume request named the first version, so a correct server could refuse it.
     assert behaviour.requests[1]["range"] == f"bytes={SIZE // 2}-"
@@ -186,7 +187,7 @@ def test_wrong_content_range_total_restarts_and_never_stitches(
     behaviour, url = hostile("wrong-total")
     item = DownloadItem(url, "x.bin", SIZE)
     with httpx.Client(timeout=10) as client:
-        [path] = Downloader(client, progress=False, sleep=lambda _: None).save([item], tmp_path)
+        [path] = save(Downloader(client, progress=False, sleep=lambda _: None), [item], tmp_path)
     assert path.read_bytes() == V2
     assert [r["range"] for r in behaviour.requests] == [None, f"bytes={SIZE // 2}-", None]
     rel.byte_exact()
@@ -201,8 +202,10 @@ def test_restart_budget_exhausted_leaves_older_file_and_no_stitch(
     (tmp_path / "x.bin").write_bytes(b"older copy")
     item = DownloadItem(url, "x.bin", SIZE)
     with httpx.Client(timeout=10) as client, pytest.raises(DownloadError) as info:
-        Downloader(client, progress=False, max_retries=1, sleep=lambda _: None).save(
-            [item], tmp_path
+        save(
+            Downloader(client, progress=False, max_retries=1, sleep=lambda _: None),
+            [item],
+            tmp_path,
         )
     assert "changed" in str(info.value)
     assert (tmp_path / "x.bin").read_bytes() == b"older copy"
@@ -243,16 +246,26 @@ def test_local_server_sends_validators_and_honours_if_range(
 ) -> None:
     rel.classify(GROUP, "local server: ETag and If-Range", INV_STITCH)
     info = scale_server.many  # type: ignore[attr-defined]
-    with _client(scale_server, info["user_token"]) as gw:
+    downloads: list[str] = []
+
+    def record(request: httpx.Request) -> None:
+        if request.method == "GET":
+            downloads.append(str(request.url))
+
+    with (
+        httpx.Client(event_hooks={"request": [record]}) as recording,
+        _client(scale_server, info["user_token"], http_client=recording) as gw,
+    ):
         refs = gw.get_job_by_id(info["first_job_id"]).get_full_file_list()[:1]
-        [item] = gw._download_items(refs)
+        gw.get_files_by_reference(refs)  # the client's own download path gives the file's URL
+        [download_url] = downloads
         with httpx.Client() as client:
-            whole = client.get(item.url)
+            whole = client.get(download_url)
             etag = whole.headers["ETag"]
             assert whole.status_code == 200 and etag.startswith('"')
-            same = client.get(item.url, headers={"Range": "bytes=10-", "If-Range": etag})
-            other = client.get(item.url, headers={"Range": "bytes=10-", "If-Range": '"stale"'})
-            weak = client.get(item.url, headers={"Range": "bytes=10-", "If-Range": "W/" + etag})
+            same = client.get(download_url, headers={"Range": "bytes=10-", "If-Range": etag})
+            other = client.get(download_url, headers={"Range": "bytes=10-", "If-Range": '"stale"'})
+            weak = client.get(download_url, headers={"Range": "bytes=10-", "If-Range": "W/" + etag})
     assert same.status_code == 206 and same.content == whole.content[10:]
     assert same.headers["ETag"] == etag
     assert other.status_code == 200 and other.content == whole.content

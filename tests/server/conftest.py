@@ -13,7 +13,7 @@ try:
     import gwcloud_python.server  # noqa: F401
 except ImportError:  # source checkout without an install
     _ROOT = Path(__file__).resolve().parents[2]
-    sys.path[:0] = [str(_ROOT / "src"), str(_ROOT / "generated")]
+    sys.path.insert(0, str(_ROOT / "src"))
 
 from server_helpers import login
 

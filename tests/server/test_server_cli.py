@@ -26,7 +26,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    paths = [str(_ROOT / "src"), str(_ROOT / "generated"), *(p for p in sys.path if p)]
+    paths = [str(_ROOT / "src"), *(p for p in sys.path if p)]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
 

@@ -96,7 +96,7 @@ def jobs_search(gw: GWCloud, args: argparse.Namespace) -> None:
     if args.official:
         if args.time_range not in (None, "all"):
             raise UsageError("--time-range cannot be combined with --official")
-        jobs = gw.get_official_job_list(terms)
+        jobs: list[BilbyJob] = gw.get_official_job_list(terms)
         total = len(jobs)
         more = args.limit is not None and total > args.limit
         if more:

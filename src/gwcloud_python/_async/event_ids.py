@@ -1,0 +1,138 @@
+"""Event IDs: the named gravitational-wave events that jobs are attached to."""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+from .._errors import NotFoundError
+from .._validation import check_event_id
+from ..event_id import EventID
+from .jobs import AsyncJobs
+
+__all__ = ["AsyncEventIDs"]
+
+
+class AsyncEventIDs(AsyncJobs):
+    """The client's methods that create, change, find and delete event IDs."""
+
+    async def create_event_id(
+        self,
+        event_id: str,
+        gps_time: float,
+        trigger_id: str | None = None,
+        nickname: str | None = None,
+        is_ligo_event: bool = False,
+    ) -> EventID:
+        """Create an event ID that jobs can be attached to (event administrators only).
+
+        Parameters
+        ----------
+        event_id : str
+            ``GW123456_123456``.
+        gps_time : float
+            GPS time of the event, a finite positive number.
+        trigger_id : str, optional
+            ``S123456a``.
+        nickname : str, optional
+            Common name.
+        is_ligo_event : bool, optional
+            Visible to LIGO members only.
+
+        Returns
+        -------
+        EventID
+            The event as stored by the server.
+        """
+        variables = self._create_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
+        await self._bilby.create_event_id(**variables)
+        return await self.get_event_id(event_id, strict=True)
+
+    async def update_event_id(
+        self,
+        event_id: str,
+        gps_time: float | None = None,
+        trigger_id: str | None = None,
+        nickname: str | None = None,
+        is_ligo_event: bool | None = None,
+    ) -> EventID:
+        """Change the given fields of an event ID (event administrators only).
+
+        Parameters
+        ----------
+        event_id : str
+            The event to change.
+        gps_time, trigger_id, nickname, is_ligo_event : optional
+            New values; None leaves a field unchanged.
+
+        Returns
+        -------
+        EventID
+            The event as stored by the server after the change.
+        """
+        variables = self._update_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
+        await self._bilby.update_event_id(**variables)
+        return await self.get_event_id(event_id, strict=True)
+
+    async def delete_event_id(self, event_id: str) -> None:
+        """Delete an event ID (event administrators only)."""
+        check_event_id(event_id)
+        self._require_token("delete_event_id")
+        await self._bilby.delete_event_id(event_id=event_id)
+
+    @overload
+    async def get_event_id(self, event_id: str, *, strict: Literal[True]) -> EventID: ...
+
+    @overload
+    async def get_event_id(self, event_id: str, *, strict: bool = False) -> EventID | None: ...
+
+    async def get_event_id(self, event_id: str, *, strict: bool = False) -> EventID | None:
+        """Fetch one event ID.
+
+        Parameters
+        ----------
+        event_id : str
+            ``GW123456_123456``; ``""`` gives None, as in gwcloud-python 1.x.
+        strict : bool, optional
+            Raise instead of returning None (keyword only): :class:`ValidationError`
+            for ``""``, :class:`NotFoundError` for an unknown event.
+
+        Returns
+        -------
+        EventID or None
+            The event; None for ``""`` or an event that does not exist or is not
+            visible to this client, unless ``strict``.
+
+        Raises
+        ------
+        ValidationError
+            ``event_id`` is malformed.
+        NotFoundError
+            With ``strict=True``: no such event, or not visible to this client.
+        """
+        if event_id == "" and not strict:
+            return None
+        check_event_id(event_id)
+        try:
+            node = (await self._bilby.event_id(event_id=event_id)).event_id
+        except NotFoundError:
+            if strict:
+                raise
+            return None
+        return self._event(event_id, node, strict=strict)
+
+    async def get_all_event_ids(self) -> list[EventID]:
+        """Every event ID visible to this client."""
+        nodes = (await self._bilby.all_event_ids()).all_event_ids or []
+        return [EventID._from_gql(node) for node in nodes if node is not None]
+
+    # -- used by the job objects ------------------------------------------------------------
+
+    async def _set_job_event_id(
+        self, job_id: str, event_id: EventID | str | None
+    ) -> EventID | None:
+        value = self._event_value(event_id)
+        self._require_token("set_event_id")
+        await self._bilby.update_bilby_job(job_id=job_id, event_id=value)
+        if isinstance(event_id, EventID) or not value:
+            return event_id if isinstance(event_id, EventID) else None
+        return await self.get_event_id(value)

@@ -1,0 +1,289 @@
+# Generated from src/gwcloud_python/_async/jobs.py by tools/unasync.py: do not edit.
+"""Finding jobs: what every client part builds on (its transports, its lazy login, its jobs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal, overload
+
+from .. import _constants as C
+from .._client_base import PAGE_SIZE, ClientCore, PageGuard, job_not_found
+from .._errors import NotFoundError
+from .._generated.bilby import BilbyClient
+from .._generated.bilby2026 import Bilby2026Client
+from .._seams import offload
+from .._transport import Transport
+from .._validation import check_number, to_global_job_id
+from ..file_reference import FileReferenceList
+from ..helpers import TimeRange
+from ..job_list import JobList
+from .bilby_job import BilbyJob
+
+__all__ = ["Jobs"]
+
+
+class Jobs(ClientCore):
+    """The client's connections, its login, and the methods that find and change jobs."""
+
+    #: The transport of GraphQL requests; low level, not a stable API.
+    client: Transport
+    #: The transport of token exchanges and file transfers (the same object in the sync client).
+    sync_client: Transport
+    _bilby: BilbyClient
+    _bilby2026: Bilby2026Client
+    _authenticated: bool
+
+    def _open_transports(self, transports: tuple[Transport, Transport]) -> None:
+        self.client, self.sync_client = transports
+
+    def authenticate(self) -> None:
+        """Check the token now (JWT exchange or session check) instead of at the first request.
+
+        Every request makes sure of this first, so calling it is never needed;
+        it lets a script fail early on a refused token.
+
+        Raises
+        ------
+        GWCloudAuthenticationError
+            The token was refused.
+        """
+        if self._authenticated:
+            return
+        self._authenticated = True  # the session check below is itself a request
+        try:
+            if self._jwt is not None:
+                offload(self._jwt.current_jwt)
+            elif self.service == "2026":
+                session = (self._bilby2026.session_user()).session_user
+                self._session_refused(session.is_authenticated if session else None)
+        except BaseException:
+            self._authenticated = False
+            raise
+
+    def close(self) -> None:
+        """Close the client's connections.
+
+        Later calls raise :class:`~gwcloud_python.ClientClosedError`.
+        """
+        self.client.close()
+        self.sync_client.close()
+
+    # -- listing ----------------------------------------------------------------------------
+
+    def _walk(
+        self, fetch: Callable[..., Any], page_size: int, limit: int | None
+    ) -> Iterator[BilbyJob]:
+        """Yield jobs page by page; ``fetch(first=, after=)`` gives one connection."""
+        seen, after = 0, None
+        pages = PageGuard(self.endpoint)
+        while True:
+            page = fetch(**self._page_request(page_size, limit, seen, after))
+            nodes, after = self._page_nodes(page)
+            pages.advance(nodes, after)
+            for node in nodes[: None if limit is None else limit - seen]:
+                seen += 1
+                yield BilbyJob._from_gql(self, node)
+            if after is None or (limit is not None and seen >= limit):
+                return
+
+    def _walk_public(
+        self, search: str, time_range: str, page_size: int, limit: int | None
+    ) -> Iterator[BilbyJob]:
+        def fetch(**page: Any) -> Any:
+            result = self._bilby.public_bilby_jobs(time_range=time_range, search=search, **page)
+            return result.public_bilby_jobs
+
+        return self._walk(fetch, page_size, limit)
+
+    def _walk_user(self, page_size: int, limit: int | None) -> Iterator[BilbyJob]:
+        def fetch(**page: Any) -> Any:
+            return (self._bilby.bilby_jobs(**page)).bilby_jobs
+
+        return self._walk(fetch, page_size, limit)
+
+    def get_public_job_list(
+        self,
+        search: str = "",
+        time_range: TimeRange | str = TimeRange.ANY,
+        number: int = 100,
+    ) -> JobList[BilbyJob]:
+        """Search public jobs by terms and creation time.
+
+        Parameters
+        ----------
+        search : str, optional
+            Terms matched against name, description, user, event ID and
+            labels (``labels.name:Official`` matches a label exactly).
+        time_range : TimeRange or str, optional
+            Creation-time window, a :class:`TimeRange` or ``"all"``, ``"1d"``,
+            ``"1w"``, ``"1m"``, ``"1y"``.  Default: any time.
+        number : int, optional
+            How many jobs to return at most (positive), default 100.
+
+        Returns
+        -------
+        JobList of BilbyJob
+            Matching jobs in the server's order (newest first): a plain list that
+            also prints as a table and offers :meth:`JobList.to_pandas`.
+
+        Raises
+        ------
+        ValidationError
+            An argument is invalid.
+        GraphQLError, TransportError
+            The request failed.
+        """
+        terms, window, limit = self._public_args(search, time_range, number)
+        return JobList([job for job in self._walk_public(terms, window, limit, limit)])
+
+    def iter_public_jobs(
+        self,
+        search: str = "",
+        time_range: TimeRange | str = TimeRange.ANY,
+        *,
+        page_size: int = PAGE_SIZE,
+    ) -> Iterator[BilbyJob]:
+        """Walk every matching public job, fetching one page at a time.
+
+        Parameters
+        ----------
+        search, time_range
+            As for :meth:`get_public_job_list`.
+        page_size : int, optional
+            Jobs fetched per request.
+
+        Yields
+        ------
+        BilbyJob
+            Each matching job, newest first.
+        """
+        terms, window, size = self._public_args(search, time_range, page_size)
+        return self._walk_public(terms, window, size, None)
+
+    def get_official_job_list(self, search: str = "") -> JobList[BilbyJob]:
+        """Every public job labelled *Official* that matches ``search``, any creation time.
+
+        Parameters
+        ----------
+        search : str, optional
+            Extra search terms.
+
+        Returns
+        -------
+        JobList of BilbyJob
+            The official jobs, newest first.
+        """
+        terms = self._official_search(search)
+        walk = self._walk_public(terms, TimeRange.ANY.value, PAGE_SIZE, None)
+        return JobList([job for job in walk])
+
+    def get_user_jobs(self, number: int = 100) -> JobList[BilbyJob]:
+        """The caller's own jobs, most recently updated first.
+
+        Parameters
+        ----------
+        number : int, optional
+            How many jobs to return at most (positive), default 100.
+
+        Raises
+        ------
+        AuthenticationError
+            The client is anonymous.
+        ValidationError
+            ``number`` is not a positive integer.
+        """
+        limit = check_number(number)
+        self._require_token("get_user_jobs")
+        return JobList([job for job in self._walk_user(limit, limit)])
+
+    def iter_user_jobs(self, *, page_size: int = PAGE_SIZE) -> Iterator[BilbyJob]:
+        """Walk all of the caller's jobs, fetching one page at a time.
+
+        Raises
+        ------
+        AuthenticationError
+            The client is anonymous.
+        """
+        check_number(page_size, "page_size")
+        self._require_token("iter_user_jobs")
+        return self._walk_user(page_size, None)
+
+    # -- one job ----------------------------------------------------------------------------
+
+    @overload
+    def get_job_by_id(self, job_id: str | int, *, strict: Literal[True]) -> BilbyJob: ...
+
+    @overload
+    def get_job_by_id(self, job_id: str | int, *, strict: bool = False) -> BilbyJob | None: ...
+
+    def get_job_by_id(self, job_id: str | int, *, strict: bool = False) -> BilbyJob | None:
+        """Fetch one job by its ID.
+
+        Parameters
+        ----------
+        job_id : str or int
+            The ID as :attr:`BilbyJob.job_id` gives it, or the job's integer key.
+        strict : bool, optional
+            Raise :class:`NotFoundError` instead of returning None when there is no
+            such job (keyword only).
+
+        Returns
+        -------
+        BilbyJob or None
+            The job; None when it does not exist or is not visible to this client
+            (as in gwcloud-python 1.x), unless ``strict``.
+
+        Raises
+        ------
+        ValidationError
+            ``job_id`` is not a job ID.
+        NotFoundError
+            With ``strict=True``: no such job, or not visible to this client.
+        """
+        global_id = to_global_job_id(job_id)
+        try:
+            node = (self._bilby.bilby_job(id=global_id)).bilby_job
+        except NotFoundError:
+            if strict:
+                raise
+            return None
+        if node is None:
+            if strict:
+                raise job_not_found(job_id)
+            return None
+        return BilbyJob._from_gql(self, node)
+
+    def _jobs_in_full(self, job_ids: Sequence[str]) -> list[BilbyJob | None]:
+        """Each job in full, as :meth:`get_job_by_id` gives it, ten to a request.
+
+        Public listings select only what a listed job needs; the command line's
+        ``jobs search --json`` completes them with this.  None where a job is not
+        visible to this client.
+        """
+        found: list[BilbyJob | None] = []
+        size = C.JOBS_PER_FULL_REQUEST
+        for start in range(0, len(job_ids), size):
+            chunk = [to_global_job_id(job_id) for job_id in job_ids[start : start + size]]
+            ids = chunk + [chunk[-1]] * (size - len(chunk))  # the query always names ten
+            answer = self._bilby.bilby_jobs_by_id(*ids)
+            nodes = (
+                answer.j_0, answer.j_1, answer.j_2, answer.j_3, answer.j_4,
+                answer.j_5, answer.j_6, answer.j_7, answer.j_8, answer.j_9,
+            )  # fmt: skip
+            found.extend(
+                None if node is None else BilbyJob._from_gql(self, node)
+                for node in nodes[: len(chunk)]
+            )
+        return found
+
+    # -- used by the job objects ------------------------------------------------------------
+
+    def _update_job(self, job_id: str, **changes: str) -> None:
+        self._require_token("updating a job")
+        self._bilby.update_bilby_job(job_id=job_id, **changes)
+
+    def _get_files_by_bilby_job(self, job: BilbyJob) -> FileReferenceList:
+        # gwcloud-python 1.x's name for this step; the job's get_full_file_list calls it.
+        listing = (self._bilby.bilby_result_files(job_id=job.job_id)).bilby_result_files
+        files, _ = self._listing(job, listing)
+        return files
