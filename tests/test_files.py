@@ -75,11 +75,15 @@ class DroppingStream(httpx.SyncByteStream):
         raise httpx.ReadError("connection reset by peer")
 
 
+#: The validator of the one version the mocked files have (a resume needs one).
+ETAG = {"ETag": '"v1"'}
+
+
 def partial(rest: bytes, start: int, total: int) -> httpx.Response:
     return httpx.Response(
         206,
         content=rest,
-        headers={"Content-Range": f"bytes {start}-{total - 1}/{total}"},
+        headers={"Content-Range": f"bytes {start}-{total - 1}/{total}", **ETAG},
     )
 
 
@@ -217,16 +221,62 @@ def test_connection_errors_exhaust_retries(
     assert len(httpx_mock.get_requests()) == 2
 
 
-def test_longer_body_than_listed_is_an_error(
-    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+@pytest.mark.parametrize("length", ["announced", "chunked"])
+def test_body_longer_than_listed_is_kept_whole_with_a_warning(
+    httpx_mock: HTTPXMock,
+    client: httpx.Client,
+    sleeps: Sleeps,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    length: str,
 ) -> None:
-    httpx_mock.add_response(content=b"0123456789")
-    with pytest.raises(DownloadError, match="more than"):
-        save(downloader(client, sleeps), [DownloadItem(url("1"), "p", 4)], tmp_path)
+    # A running job's log grows between the listing and the download.
+    body = b"0123456789"
+    assert downloader(client, sleeps).growth_margin == 64 * 1024 * 1024  # as the docs say
+
+    def answer() -> dict[str, object]:
+        if length == "announced":
+            return {"content": body}
+        return {"stream": httpx.ByteStream(body)}  # no Content-Length
+
+    httpx_mock.add_response(**answer())  # type: ignore[arg-type]
+    with caplog.at_level("WARNING", logger="gwcloud_python"):
+        [path] = save(downloader(client, sleeps), [DownloadItem(url("1"), "log.txt", 4)], tmp_path)
+    assert path.read_bytes() == body
+    assert "log.txt grew since it was listed: 4 bytes listed, 10 sent" in caplog.text
+    httpx_mock.add_response(**answer())  # type: ignore[arg-type]
+    assert fetch(downloader(client, sleeps), [DownloadItem(url("1"), "log.txt", 4)]) == [body]
+
+
+@pytest.mark.parametrize("length", ["announced", "chunked"])
+def test_body_longer_than_the_growth_margin_is_an_error(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path, length: str
+) -> None:
+    body = b"0123456789"
+    extra: dict[str, object] = {"content": body}
+    if length == "chunked":
+        extra = {"stream": httpx.ByteStream(body)}
+    httpx_mock.add_response(**extra)  # type: ignore[arg-type]
+    tight = downloader(client, sleeps, growth_margin=5)
+    with pytest.raises(DownloadError, match=r"more than (the )?9") as info:
+        save(tight, [DownloadItem(url("1"), "p", 4)], tmp_path)
     assert list(tmp_path.iterdir()) == []
-    httpx_mock.add_response(content=b"0123456789")
-    with pytest.raises(DownloadError, match="more than"):
-        fetch(downloader(client, sleeps), [DownloadItem(url("1"), "p", 4)])
+    if length == "announced":  # refused from its Content-Length, before the body
+        assert "announced 10 bytes" in str(info.value) and "listed at 4" in str(info.value)
+    httpx_mock.add_response(**extra)  # type: ignore[arg-type]
+    with pytest.raises(DownloadError, match=r"more than (the )?9"):
+        fetch(tight, [DownloadItem(url("1"), "p", 4)])
+    assert len(httpx_mock.get_requests()) == 2  # refused, not retried
+
+
+def test_body_shorter_than_its_content_length_is_still_an_error(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
+) -> None:
+    httpx_mock.add_response(
+        headers={"Content-Length": "10"}, stream=DroppingStream(b"01234"), is_reusable=True
+    )
+    with pytest.raises(DownloadError, match="dropped after 5 of 10 bytes"):
+        fetch(downloader(client, sleeps, max_retries=1), [DownloadItem(url("1"), "p", 4)])
 
 
 # -------------------------------------------------------------------- resume
@@ -245,10 +295,10 @@ def test_resume_with_range(
     data = blob(5000)
     cut = 1234
     if drop == "short":
-        httpx_mock.add_response(content=data[:cut])
+        httpx_mock.add_response(content=data[:cut], headers=ETAG)
     else:
         httpx_mock.add_response(
-            headers={"Content-Length": str(len(data))}, stream=DroppingStream(data[:cut])
+            headers={"Content-Length": str(len(data)), **ETAG}, stream=DroppingStream(data[:cut])
         )
     httpx_mock.add_callback(lambda request: partial(data[cut:], cut, len(data)))
     seen: list[tuple[int, int]] = []
@@ -272,7 +322,7 @@ def test_server_ignoring_range_restarts_the_file(
     httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path, mode: str
 ) -> None:
     data = blob(3000)
-    httpx_mock.add_response(content=data[:1000])
+    httpx_mock.add_response(content=data[:1000], headers=ETAG)
     httpx_mock.add_response(content=data)  # 200 to the Range request: whole file again
     seen: list[tuple[int, int]] = []
     dl = downloader(client, sleeps, callback=lambda done, total: seen.append((done, total)))
@@ -291,9 +341,9 @@ def test_wrong_content_range_starts_over(
     httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps
 ) -> None:
     data = blob(300)
-    httpx_mock.add_response(content=data[:100])
+    httpx_mock.add_response(content=data[:100], headers=ETAG)
     httpx_mock.add_response(
-        status_code=206, content=data[50:], headers={"Content-Range": "bytes 50-299/300"}
+        status_code=206, content=data[50:], headers={"Content-Range": "bytes 50-299/300", **ETAG}
     )
     httpx_mock.add_response(content=data)
     assert fetch(downloader(client, sleeps), [DownloadItem(url("1"), "f", 300)]) == [data]
@@ -320,9 +370,9 @@ def test_final_failure_removes_part_and_keeps_older_file(
     old.parent.mkdir()
     old.write_bytes(b"older version")
     data = blob(100)
-    httpx_mock.add_response(content=data[:40])
+    httpx_mock.add_response(content=data[:40], headers=ETAG)
     httpx_mock.add_response(
-        status_code=206, content=data[40:60], headers={"Content-Range": "bytes 40-59/100"}
+        status_code=206, content=data[40:60], headers={"Content-Range": "bytes 40-99/100", **ETAG}
     )
     httpx_mock.add_response(status_code=500)
     with pytest.raises(DownloadError) as info:
@@ -543,7 +593,7 @@ def test_large_fetch_spools_and_resumes(
 
     monkeypatch.setattr(tempfile, "TemporaryFile", counting)
     data = blob(5000, seed=7)
-    httpx_mock.add_response(url=url("big"), stream=DroppingStream(data[:1500]))
+    httpx_mock.add_response(url=url("big"), stream=DroppingStream(data[:1500]), headers=ETAG)
     httpx_mock.add_response(url=url("big"), **vars_of(partial(data[1500:], 1500, len(data))))
     small = blob(10, seed=8)
     httpx_mock.add_response(url=url("small"), content=small)
@@ -710,11 +760,11 @@ def test_weak_etag_is_not_used_for_if_range(
     httpx_mock.add_response(
         stream=DroppingStream(data[:10]), headers={"ETag": 'W/"abc"', "Content-Length": "50"}
     )
-    httpx_mock.add_response(
-        status_code=206, content=data[10:], headers={"Content-Range": "bytes 10-49/50"}
-    )
+    httpx_mock.add_response(content=data)
     assert fetch(downloader(client, sleeps), [DownloadItem(url("1"), "f", 50)]) == [data]
+    # A weak tag proves no version: the retry asks for the whole file, not a range.
     assert "If-Range" not in httpx_mock.get_requests()[1].headers
+    assert "Range" not in httpx_mock.get_requests()[1].headers
 
 
 @pytest.mark.parametrize("which", [0, 1])
@@ -764,3 +814,22 @@ def test_short_writes_are_completed(
     monkeypatch.undo()
     assert saved[0].read_bytes() == data
     assert calls[0] >= len(data) // 1000
+
+
+def test_a_killed_run_of_a_grown_file_resumes_past_the_listed_size(
+    httpx_mock: HTTPXMock, client: httpx.Client, sleeps: Sleeps, tmp_path: Path
+) -> None:
+    # A killed run left 2.5 MiB of a file listed at 2 MiB whose answer announced 3 MiB.
+    from gwcloud_python._resume import _Validators, _write_sidecar
+
+    listed, whole, done = 2 * 1024 * 1024, 3 * 1024 * 1024, 5 * 512 * 1024
+    data = blob(whole, seed=3)
+    part, sidecar = temporary_paths(tmp_path.resolve() / "log.txt")
+    part.write_bytes(data[:done])
+    _write_sidecar(sidecar, listed, _Validators('"v1"'), whole)
+    httpx_mock.add_response(**vars_of(partial(data[done:], done, whole)))
+    [path] = save(downloader(client, sleeps), [DownloadItem(url("1"), "log.txt", listed)], tmp_path)
+    assert path.read_bytes() == data
+    [request] = httpx_mock.get_requests()
+    assert request.headers["Range"] == f"bytes={done}-" and request.headers["If-Range"] == '"v1"'
+    assert not part.exists() and not sidecar.exists()

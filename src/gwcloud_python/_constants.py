@@ -58,6 +58,12 @@ RESUME_MIN_SIZE = 1024 * 1024
 #: building the returned ``bytes`` does not need a second full-size buffer.
 MEMORY_SPOOL_THRESHOLD = 16 * 1024 * 1024
 
+#: How many bytes more than listed a file may bring (a running job's log keeps growing
+#: between the listing and the download).  A longer answer is refused, so an endless
+#: one cannot fill the disk or the memory; an announced ``Content-Length`` over the
+#: bound is refused before its body is read.
+DOWNLOAD_GROWTH_MARGIN = 64 * 1024 * 1024
+
 #: Connection pool shared by GraphQL calls and transfers.
 MAX_CONNECTIONS = 32
 MAX_KEEPALIVE_CONNECTIONS = 32

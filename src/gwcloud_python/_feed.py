@@ -32,8 +32,9 @@ class DownloadItem:
         untrusted and checked by :func:`~gwcloud_python._paths.resolve_target`
         before use.
     size : int
-        File size in bytes, as listed by the server; the received body must
-        have exactly this length.
+        File size in bytes, as listed by the server.  The body must have the
+        length its answer announces; a file that grew since it was listed may
+        bring up to the downloader's ``growth_margin`` more bytes.
     """
 
     url: str

@@ -28,8 +28,13 @@ Guarantees
   written or returned.
 * A file is written to a hidden temporary file next to it,
   ``.<name>.<tag>.gwcloud-part``, where ``<tag>`` is derived from the name, and
-  renamed onto its final name only once its size matches the size the server
-  listed.  On Linux a file smaller than
+  renamed onto its final name only once its whole body has arrived: the length
+  its answer announced (``Content-Length``), or the size the server listed when
+  the answer announces none.  A file that grew since it was listed (a running
+  job's log) is saved whole, as sent, with a warning naming both sizes, up to
+  the listed size plus :data:`~gwcloud_python._constants.DOWNLOAD_GROWTH_MARGIN`
+  (the ``growth_margin`` of :class:`Downloader`); a longer answer is an error,
+  so an endless one cannot fill the disk or the memory.  On Linux a file smaller than
   :data:`~gwcloud_python._constants.RESUME_MIN_SIZE` is instead written to a
   file with no name (``O_TMPFILE``) in the same directory and linked in under
   its final name once complete (through the temporary name and a rename when a
@@ -40,9 +45,13 @@ Guarantees
 * A transfer that drops mid-file is resumed with ``Range: bytes=<n>-`` and
   ``If-Range`` carrying the ``ETag`` (or ``Last-Modified``) of the first answer.
   A 206 answer is used only when its ``Content-Range`` starts at ``n``, ends at
-  the last byte and names the listed size as the total, and when it carries
-  the same validator; anything else restarts the file from its first byte, so
-  a saved file is always one whole version, never two versions stitched.
+  the last byte and names the whole length of the first answer as the total,
+  and when it carries the same validator; anything else restarts the file from
+  its first byte.  When the first answer carried no validator (no strong
+  ``ETag``, no ``Last-Modified``) nothing can prove that the rest of the file
+  is the same version, and the retry asks for the whole file again instead of
+  a range.  So a saved (or fetched) file is always one whole version, never
+  two versions stitched.
 * Files of at least :data:`~gwcloud_python._constants.RESUME_MIN_SIZE` bytes
   keep their validators in a small sidecar (``.<name>.<tag>.gwcloud-part.json``)
   while they download.  When a run is killed, the next run (with new download
@@ -160,11 +169,15 @@ class Downloader:
     fsync : bool
         ``fsync`` each file before renaming it to its final name (slower;
         protects against power loss).
+    growth_margin : int
+        How many bytes more than listed a file may bring: a file that grew
+        since it was listed is saved whole up to this bound, and a longer
+        answer is an error.
 
     Raises
     ------
     ValidationError
-        ``concurrency`` is below 1 or ``max_retries`` is negative.
+        ``concurrency`` is below 1, ``max_retries`` or ``growth_margin`` is negative.
     """
 
     def __init__(
@@ -177,7 +190,10 @@ class Downloader:
         callback: ProgressCallback | None = None,
         sleep: Callable[[float], None] = time.sleep,
         fsync: bool = False,
+        growth_margin: int = C.DOWNLOAD_GROWTH_MARGIN,
     ) -> None:
+        if growth_margin < 0:
+            raise ValidationError(f"growth_margin must not be negative, not {growth_margin}")
         if concurrency is not None and (
             isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1
         ):
@@ -191,6 +207,7 @@ class Downloader:
         self.callback = callback
         self._sleep = sleep
         self.fsync = fsync
+        self.growth_margin = growth_margin
         #: Most worker threads one call had running at once (for benchmarks and tests).
         self.peak_workers = 0
 
@@ -304,10 +321,10 @@ class Downloader:
     def _fetch_one(self, item: DownloadItem, run: _Run[Any]) -> bytes:
         if item.size >= C.MEMORY_SPOOL_THRESHOLD:
             return self._fetch_spooled(item, run)
-        sink = _MemorySink(item.size)
+        sink = _MemorySink(item.size, self._limit(item))
         try:
             self._download(item, sink, run)
-            data = bytes(sink.buffer)
+            data = sink.data()
         finally:
             sink.release()
         return data
@@ -316,11 +333,13 @@ class Downloader:
         # A large file goes through an anonymous temporary file and is read back with one
         # allocation of its exact size, so peak memory is the returned bytes, not twice them.
         with tempfile.TemporaryFile(buffering=0) as raw:
-            self._download(item, _FileSink(raw.fileno(), item.size), run)
+            sink = _FileSink(raw.fileno(), item.size, self._limit(item))
+            self._download(item, sink, run)
+            size = sink.position
             raw.seek(0)
-            data = raw.read(item.size)
-            while len(data) < item.size:  # reads over 2 GiB come back in pieces
-                more = raw.read(item.size - len(data))
+            data = raw.read(size)
+            while len(data) < size:  # reads over 2 GiB come back in pieces
+                more = raw.read(size - len(data))
                 if not more:
                     raise DownloadError(
                         f"could not read back {item.path!r}", url=_strip_query(item.url)
@@ -353,7 +372,7 @@ class Downloader:
         try:
             fd = open_unnamed(directory)
             try:
-                sink = _FileSink(fd, item.size)
+                sink = _FileSink(fd, item.size, self._limit(item))
                 self._download(item, sink, run)
                 if self.fsync:
                     os.fsync(fd)
@@ -385,8 +404,10 @@ class Downloader:
                     sink = _FileSink(
                         fd,
                         item.size,
+                        self._limit(item),
                         offset=offset,
-                        validators=claimed,
+                        validators=claimed[0] if claimed else None,
+                        expected=claimed[1] if claimed else None,
                         sidecar=sidecar if resumable else None,
                     )
                     if offset:
@@ -418,6 +439,10 @@ class Downloader:
         return final
 
     # ------------------------------------------------------------- transfers
+
+    def _limit(self, item: DownloadItem) -> int:
+        """The most bytes ``item`` may bring: its listed size plus the growth margin."""
+        return item.size + self.growth_margin
 
     def _download(self, item: DownloadItem, sink: _Sink, run: _Run[Any]) -> None:
         """Transfer one file into ``sink``, retrying and resuming as needed."""
@@ -466,6 +491,12 @@ class Downloader:
     def _attempt(self, item: DownloadItem, sink: _Sink, run: _Run[Any]) -> None:
         """One GET: stream the body into ``sink`` or raise ``_RetryableError``/``_FatalError``."""
         offset = sink.position
+        if offset and not sink.validators:
+            # Nothing proves that the rest would be the same version: ask for all of it.
+            logger.info("restarting %s: its first answer named no version to resume", item.path)
+            run.advance(-offset)
+            sink.restart()
+            offset = 0
         ranged = offset > 0
         headers = {"Accept-Encoding": "identity"}
         if ranged:
@@ -493,16 +524,28 @@ class Downloader:
                     sink.write(chunk)
                     run.advance(len(chunk))
             except httpx.TransportError as err:
-                if sink.position == item.size:
-                    # Every listed byte arrived; only the end of the stream broke.
+                if sink.position == _whole(sink, item):
+                    # Every byte arrived; only the end of the stream broke.
                     return
                 raise _RetryableError(
-                    f"transfer dropped after {sink.position} of {item.size} bytes "
+                    f"transfer dropped after {sink.position} of {_whole(sink, item)} bytes "
                     f"({type(err).__name__})"
                 ) from err
             except httpx.HTTPError as err:
                 raise _FatalError(f"{type(err).__name__}: {err}") from err
         finally:
             response.close()
-        if sink.position < item.size:
-            raise _RetryableError(f"body ended after {sink.position} of {item.size} bytes")
+        if sink.position < _whole(sink, item):
+            raise _RetryableError(f"body ended after {sink.position} of {_whole(sink, item)} bytes")
+        if sink.expected is None and sink.position != item.size:
+            logger.warning(
+                "%s grew since it was listed: %d bytes listed, %d sent; saving what was sent",
+                item.path,
+                item.size,
+                sink.position,
+            )
+
+
+def _whole(sink: _Sink, item: DownloadItem) -> int:
+    """The length a complete body has: the one announced, else the listed size."""
+    return item.size if sink.expected is None else sink.expected

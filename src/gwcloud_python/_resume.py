@@ -1,9 +1,12 @@
 """Resuming a download: the validators of a file version and the sidecar that keeps them.
 
 A large file's temporary file has a small sidecar next to it recording the
-listed size and the ``ETag``/``Last-Modified`` of the answer it holds, so a
-later run (with new download IDs) can continue it with ``If-Range`` instead
-of starting over.  Anything that cannot be trusted is deleted, never resumed.
+listed size, the ``ETag``/``Last-Modified`` of the answer it holds and the
+length that answer announced (a file may have grown since it was listed), so
+a later run (with new download IDs) can continue it with ``If-Range`` instead
+of starting over.  Anything that cannot be trusted is deleted, never resumed,
+and nothing is resumed without a validator: only a validator proves that the
+rest of the file comes from the same version as its beginning.
 """
 
 from __future__ import annotations
@@ -59,16 +62,22 @@ class _Validators:
         if self.last_modified is not None:
             other = response.headers.get("Last-Modified")
             return other is None or other == self.last_modified
-        return True
+        return False  # nothing proves the version: never continue it
 
     def __bool__(self) -> bool:
         return self.etag is not None or self.last_modified is not None
 
 
-def _write_sidecar(sidecar: Path, size: int, validators: _Validators) -> None:
-    """Record the validators of a temporary file (replacing any earlier sidecar)."""
+def _write_sidecar(
+    sidecar: Path, size: int, validators: _Validators, expected: int | None = None
+) -> None:
+    """Record the validators of a temporary file (replacing any earlier sidecar).
+
+    ``size`` is the listed size; ``expected`` the length the answer announced.
+    """
     record = {
         "size": size,
+        "expected": expected,
         "etag": validators.etag,
         "last_modified": validators.last_modified,
         "version": _SIDECAR_VERSION,
@@ -83,8 +92,8 @@ def _write_sidecar(sidecar: Path, size: int, validators: _Validators) -> None:
         os.close(fd)
 
 
-def _read_sidecar(sidecar: Path) -> tuple[int, _Validators] | None:
-    """The listed size and validators a sidecar records, or None when it is not a valid one."""
+def _read_sidecar(sidecar: Path) -> tuple[int, _Validators, int | None] | None:
+    """Listed size, validators and announced length a sidecar records, or None if invalid."""
     try:
         fd = os.open(sidecar, os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
     except OSError:
@@ -109,15 +118,20 @@ def _read_sidecar(sidecar: Path) -> tuple[int, _Validators] | None:
         return None
     if not isinstance(etag, str | None) or not isinstance(modified, str | None):
         return None
+    expected = record.get("expected")
+    if expected is not None and (type(expected) is not int or expected < 1):
+        return None
     validators = _Validators(etag or None, modified or None)
-    return (size, validators) if validators else None
+    return (size, validators, expected) if validators else None
 
 
-def _claim_partial(part: Path, sidecar: Path, size: int) -> tuple[int, _Validators] | None:
-    """Offset and validators of a resumable temporary file left by an earlier run.
+def _claim_partial(
+    part: Path, sidecar: Path, size: int
+) -> tuple[int, _Validators, int | None] | None:
+    """Offset, validators and announced length of a temporary file left by an earlier run.
 
     A temporary file that cannot be trusted (no valid sidecar, another listed
-    size, larger than the file, not a regular file) is removed with its
+    size, not shorter than the file, not a regular file) is removed with its
     sidecar and None is returned.  Both names belong to the library (see
     :func:`temporary_paths`); a symlink there is removed, never followed.
     """
@@ -127,22 +141,25 @@ def _claim_partial(part: Path, sidecar: Path, size: int) -> tuple[int, _Validato
         if size >= C.RESUME_MIN_SIZE:
             _unlink(sidecar)
         return None
-    if stat.S_ISREG(info.st_mode) and 0 < info.st_size < size:
-        record = _read_sidecar(sidecar)
-        if record is not None and record[0] == size:
-            return info.st_size, record[1]
+    record = _read_sidecar(sidecar) if stat.S_ISREG(info.st_mode) else None
+    if record is not None and record[0] == size:
+        whole = size if record[2] is None else record[2]
+        if 0 < info.st_size < whole:
+            return info.st_size, record[1], record[2]
     logger.info("discarding %s (%d bytes): it cannot be resumed", part.name, info.st_size)
     _unlink(part)
     _unlink(sidecar)
     return None
 
 
-def _open_partial(part: Path, sidecar: Path, size: int) -> tuple[int, int, _Validators | None]:
+def _open_partial(
+    part: Path, sidecar: Path, size: int
+) -> tuple[int, int, tuple[_Validators, int | None] | None]:
     """Open the temporary file of a download: a new one, or one left to resume.
 
     Returns the descriptor (open for writing), the offset to continue from and,
-    when resuming, the validators the earlier run recorded.  A new file is tried
-    first, so an ordinary download costs one system call here.
+    when resuming, the validators and announced length the earlier run recorded.
+    A new file is tried first, so an ordinary download costs one system call here.
     """
     create = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY
     try:
@@ -152,7 +169,7 @@ def _open_partial(part: Path, sidecar: Path, size: int) -> tuple[int, int, _Vali
         if claimed is None:  # it could not be trusted and is gone: start afresh
             return os.open(part, create, 0o666), 0, None
         fd = os.open(part, os.O_WRONLY | _O_NOFOLLOW | _O_BINARY)
-        return fd, os.lseek(fd, 0, os.SEEK_END), claimed[1]
+        return fd, os.lseek(fd, 0, os.SEEK_END), claimed[1:]
     if size >= C.RESUME_MIN_SIZE:
         _unlink(sidecar)  # resume data left without its file describes nothing
     return fd, 0, None

@@ -135,7 +135,7 @@ def check_status(
             logger.info("the server sent all of %s again; restarting it", item.path)
             advance(-sink.position)
             sink.restart()
-        sink.begin(_Validators.of(response))
+        sink.begin(_Validators.of(response), _announced_length(response, item, sink.limit))
         return
     if status == 206 and ranged:
         reason = _resume_mismatch(response, item, sink, offset)
@@ -163,21 +163,58 @@ def check_status(
     raise _FatalError(f"HTTP {status}", status_code=status)
 
 
+def _announced_length(response: httpx.Response, item: DownloadItem, limit: int) -> int | None:
+    """The ``Content-Length`` of a whole-file answer, checked against what the file may have.
+
+    None when the answer does not say (a chunked body ends where it ends) or
+    names fewer bytes than listed (such a body is incomplete).  A longer one is
+    logged: the file grew since it was listed (a running job's log), and the
+    answer is what is saved.
+    """
+    value = response.headers.get("Content-Length")
+    if value is None or not value.strip().isdigit():
+        return None
+    length = int(value)
+    if length > limit:
+        raise _FatalError(
+            f"the server announced {length} bytes, more than the {limit} this file may have "
+            f"(listed at {item.size} bytes)"
+        )
+    if length < item.size:
+        return None  # short of the listing: the body is incomplete, as before
+    if length > item.size:
+        logger.warning(
+            "%s grew since it was listed: %d bytes listed, %d sent; saving what was sent",
+            item.path,
+            item.size,
+            length,
+        )
+    return length
+
+
 def _resume_mismatch(
     response: httpx.Response, item: DownloadItem, sink: _Sink, offset: int
 ) -> str | None:
     """Why a 206 answer does not continue the file in ``sink``, or None when it does."""
     content_range = response.headers.get("Content-Range", "")
     match = _CONTENT_RANGE.match(content_range)
+    # The whole length is the one the version's first answer announced; when it announced
+    # none, the 206 names it (its validator proves the version), within the sink's limit.
+    total = sink.expected
+    if total is None and match is not None and match.group(3).isdigit():
+        named = int(match.group(3))
+        total = named if offset < named <= sink.limit else None
     if (
         match is None
+        or total is None
         or int(match.group(1)) != offset
-        or not int(match.group(1)) <= int(match.group(2)) < item.size
-        or match.group(3) != str(item.size)
+        or int(match.group(2)) != total - 1
+        or match.group(3) != str(total)
     ):
         return f"Content-Range {content_range!r} does not continue the file"
     if not sink.validators.matches(response):
         return "the file changed on the server since the transfer began"
+    sink.expected = total
     return None
 
 

@@ -7,6 +7,7 @@ header does not equal the secret.
 
 from __future__ import annotations
 
+import os
 import secrets
 from typing import Any
 
@@ -131,6 +132,15 @@ def admin_routes(state: ServerState) -> list[Route]:
         )
         if row is None:
             return _error("no such file", 404)
+        if request.method == "PUT":
+            if row["generated"]:
+                return _error("a generated file has no stored content to replace")
+            # The path is a registered row's (checked when it was stored), under the job's dir.
+            target = state.jobs_dir / str(pk) / path
+            staging = target.with_name(f".{target.name}.admin-replace")
+            staging.write_bytes(await request.body())
+            os.replace(staging, target)
+            return JSONResponse({"size": target.stat().st_size})
         if row["generated"]:
             data = generated_bytes(int(row["id"]), int(row["size"]))
         else:
@@ -145,6 +155,6 @@ def admin_routes(state: ServerState) -> list[Route]:
         ("/_admin/users", users, ["POST"]),
         ("/_admin/seed-demo", demo, ["POST"]),
         ("/_admin/seed-scale", scale, ["POST"]),
-        ("/_admin/file", file, ["GET"]),
+        ("/_admin/file", file, ["GET", "PUT"]),
     ]
     return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table]

@@ -125,14 +125,15 @@ class FaultMiddleware:
     ) -> None:
         limit = int(rule.get("after_bytes", 0))
         sent = {"bytes": 0}
+        dropped = set() if keep_length else {b"content-length"}
+        if rule.get("strip_validators"):
+            # A server (or proxy) that names no version of the file it sends.
+            dropped |= {b"etag", b"last-modified"}
 
         async def cutting(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if keep_length or k.lower() != b"content-length"
-                ]
+                headers = message.get("headers", [])
+                headers = [(k, v) for k, v in headers if k.lower() not in dropped]
                 await send({**message, "headers": headers})
                 return
             if message["type"] != "http.response.body":

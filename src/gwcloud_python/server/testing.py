@@ -425,7 +425,9 @@ class LocalServer:
         times : int
             Number of requests affected (0 or less: every request until cleared).
         **params
-            ``after_bytes``, ``status``, ``retry_after``, ``seconds``, ``message``.
+            ``after_bytes``, ``status``, ``retry_after``, ``seconds``, ``message``;
+            ``strip_validators=True`` makes a ``drop`` or ``truncate`` answer carry no
+            ``ETag`` or ``Last-Modified``.
         """
         self._admin("POST", "faults", json={"kind": kind, "match": match, "times": times, **params})
 
@@ -455,6 +457,24 @@ class LocalServer:
     def reset_requests(self) -> None:
         """Forget the requests seen so far."""
         self._admin("DELETE", "requests")
+
+    def replace_file(self, job_id: str, path: str, data: bytes) -> None:
+        """Give a stored job file new content, as a running job rewrites or extends it.
+
+        The listing keeps the size recorded when the file was registered, so a
+        longer ``data`` is a file that grew since it was listed.
+
+        Parameters
+        ----------
+        job_id : str
+            The job's global ID.
+        path : str
+            Path relative to the job's output directory; a file stored on disk
+            (not one of the generated demo files).
+        data : bytes
+            The new content, written to a new file and renamed into place.
+        """
+        self._admin("PUT", "file", params={"job": job_id, "path": path}, content=data)
 
     def file_bytes(self, job_id: str, path: str) -> bytes:
         """Return the stored bytes of a job file.
