@@ -95,7 +95,7 @@ from ._paths import (
 )
 from ._pool import _Run, run_workers, stderr_is_tty
 from ._resume import _open_partial
-from ._retry import _FatalError, _RetryableError, backoff_delay, check_status
+from ._retry import _FatalError, _RetryableError, backoff_delay, check_status, warn_grown
 from ._sinks import _FileSink, _MemorySink, _Sink
 from ._unnamed import _O_TMPFILE, _NoUnnamedFiles, link_in, open_unnamed
 from ._wire import _strip_query
@@ -516,6 +516,8 @@ class Downloader:
         run.observe(time.perf_counter() - started)
         try:
             check_status(response, item, sink, run.advance, ranged=ranged, offset=offset)
+            # The length a complete body has: the one announced, else the listed size.
+            whole = item.size if sink.expected is None else sink.expected
             try:
                 # No chunk_size: httpx would hold back up to chunk_size bytes
                 # and lose them when the connection drops, defeating resume.
@@ -524,28 +526,18 @@ class Downloader:
                     sink.write(chunk)
                     run.advance(len(chunk))
             except httpx.TransportError as err:
-                if sink.position == _whole(sink, item):
+                if sink.position == whole:
                     # Every byte arrived; only the end of the stream broke.
                     return
                 raise _RetryableError(
-                    f"transfer dropped after {sink.position} of {_whole(sink, item)} bytes "
+                    f"transfer dropped after {sink.position} of {whole} bytes "
                     f"({type(err).__name__})"
                 ) from err
             except httpx.HTTPError as err:
                 raise _FatalError(f"{type(err).__name__}: {err}") from err
         finally:
             response.close()
-        if sink.position < _whole(sink, item):
-            raise _RetryableError(f"body ended after {sink.position} of {_whole(sink, item)} bytes")
+        if sink.position < whole:
+            raise _RetryableError(f"body ended after {sink.position} of {whole} bytes")
         if sink.expected is None and sink.position != item.size:
-            logger.warning(
-                "%s grew since it was listed: %d bytes listed, %d sent; saving what was sent",
-                item.path,
-                item.size,
-                sink.position,
-            )
-
-
-def _whole(sink: _Sink, item: DownloadItem) -> int:
-    """The length a complete body has: the one announced, else the listed size."""
-    return item.size if sink.expected is None else sink.expected
+            warn_grown(item, sink.position)  # a body that announced no length

@@ -30,7 +30,7 @@ from ._resume import _Validators
 if TYPE_CHECKING:
     from ._sinks import _Sink
 
-__all__ = ["backoff_delay", "check_status"]
+__all__ = ["backoff_delay", "check_status", "warn_grown"]
 
 logger = logging.getLogger("gwcloud_python")
 
@@ -183,13 +183,18 @@ def _announced_length(response: httpx.Response, item: DownloadItem, limit: int) 
     if length < item.size:
         return None  # short of the listing: the body is incomplete, as before
     if length > item.size:
-        logger.warning(
-            "%s grew since it was listed: %d bytes listed, %d sent; saving what was sent",
-            item.path,
-            item.size,
-            length,
-        )
+        warn_grown(item, length)
     return length
+
+
+def warn_grown(item: DownloadItem, sent: int) -> None:
+    """Log that ``item`` grew since it was listed and that ``sent`` bytes of it are saved."""
+    logger.warning(
+        "%s grew since it was listed: %d bytes listed, %d sent; saving what was sent",
+        item.path,
+        item.size,
+        sent,
+    )
 
 
 def _resume_mismatch(

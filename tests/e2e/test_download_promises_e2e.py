@@ -54,6 +54,15 @@ def _file(gw: GWCloud, job_id: str, index: int) -> FileReferenceList:
     return FileReferenceList([refs[index]])
 
 
+def _download(gw: GWCloud, refs: FileReferenceList, how: str, root: Path) -> bytes:
+    """The one file of ``refs``, saved under ``root`` (``save``) or fetched into memory."""
+    if how == "save":
+        [saved] = gw.save_files_by_reference(refs, root)
+        return saved.read_bytes()
+    [(_, data)] = gw.get_files_by_reference(refs)
+    return data
+
+
 def _files_route(server: LocalServer) -> str:
     """The path prefix of the uploaded jobs' file downloads."""
     return "/file_download/" if server.schema == "2026" else "/bilby/file_download/"
@@ -84,11 +93,7 @@ def test_a_file_that_grew_since_it_was_listed_is_saved_whole(
         own_server.replace_file(job_id, path, grown)
         try:
             with caplog.at_level(logging.WARNING, logger="gwcloud_python"):
-                if how == "save":
-                    [saved] = gw.save_files_by_reference(refs, tmp_path)
-                    data = saved.read_bytes()
-                else:
-                    [(_, data)] = gw.get_files_by_reference(refs)
+                data = _download(gw, refs, how, tmp_path)
         finally:
             own_server.replace_file(job_id, path, listed)
     assert data == grown
@@ -135,11 +140,7 @@ def test_a_grown_file_dropped_after_its_listed_size_resumes(
             own_server.set_fault(
                 "drop", match=_files_route(own_server), after_bytes=len(listed) + 50_000
             )
-            if how == "save":
-                [saved] = gw.save_files_by_reference(refs, tmp_path)
-                data = saved.read_bytes()
-            else:
-                [(_, data)] = gw.get_files_by_reference(refs)
+            data = _download(gw, refs, how, tmp_path)
             statuses = _file_gets(own_server)
         finally:
             own_server.clear_faults()
@@ -178,11 +179,7 @@ def test_no_resume_without_a_validator_so_two_versions_are_never_stitched(
                 after_bytes=len(v1) // 2,
                 strip_validators=True,
             )
-            if how == "save":
-                [saved] = gw.save_files_by_reference(refs, tmp_path)
-                data = saved.read_bytes()
-            else:
-                [(_, data)] = gw.get_files_by_reference(refs)
+            data = _download(gw, refs, how, tmp_path)
         finally:
             own_server.clear_faults()
             own_server.replace_file(job_id, path, v1)
