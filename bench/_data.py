@@ -31,13 +31,15 @@ GIB = 1024 * MIB
 _BLOCK = 64 * MIB
 
 
-def ensure_legacy_venv(directory: Path) -> Path:
-    """Create (once) a venv holding gwcloud-python 1.15.0 from PyPI.
+def ensure_legacy_venv(directory: Path, version: str = LEGACY_VERSION) -> Path:
+    """Create (once) a venv holding a released gwcloud-python from PyPI.
 
     Parameters
     ----------
     directory : Path
-        Where the venv lives (``bench/.venv-1.15.0``, git-ignored).
+        Where the venv lives (``bench/.venv-<version>``, git-ignored).
+    version : str, optional
+        The release (default 1.15.0; the GWFlow cases use 2.1.0).
 
     Returns
     -------
@@ -48,7 +50,7 @@ def ensure_legacy_venv(directory: Path) -> Path:
     marker = directory / ".installed"
     if marker.exists() and python.exists():
         return python
-    print(f"creating {directory} with gwcloud-python=={LEGACY_VERSION} (first run only)")
+    print(f"creating {directory} with gwcloud-python=={version} (first run only)")
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(directory)], check=True)
     subprocess.run(
@@ -59,11 +61,11 @@ def ensure_legacy_venv(directory: Path) -> Path:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            f"gwcloud-python=={LEGACY_VERSION}",
+            f"gwcloud-python=={version}",
         ],
         check=True,
     )
-    marker.write_text(LEGACY_VERSION + "\n")
+    marker.write_text(version + "\n")
     return python
 
 

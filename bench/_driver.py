@@ -61,6 +61,40 @@ def is_legacy() -> bool:
     return str(getattr(gwcloud_python, "__version__", "0")).startswith("1.")
 
 
+def is_gwflow_reference() -> bool:
+    """Tell whether the imported ``gwcloud_python`` is 2.x from PyPI, the GWFlow reference.
+
+    gwcloud-python 2.1.0 is the newest release on PyPI with the GWFlow methods of
+    the real client (3.0.0, unreleased, only removed ``ligo_only``).  Our own
+    version is 2.x too; it is told apart by its bulk GWFlow methods.
+
+    Returns
+    -------
+    bool
+        True for gwcloud-python 2.x.
+    """
+    import gwcloud_python
+
+    version = str(getattr(gwcloud_python, "__version__", "0"))
+    return version.startswith("2.") and not hasattr(gwcloud_python.GWCloud, "mirror_gwflow_files")
+
+
+def patch_gwflow_reference_download(base_url: str) -> None:
+    """Send 2.1.0's GWFlow downloads to the local server instead of gwcloud.org.au.
+
+    Its ``download_gwflow_file`` builds the URL from a module constant of
+    ``gwcloud_python.gwcloud``; only that constant changes.
+
+    Parameters
+    ----------
+    base_url : str
+        ``http://127.0.0.1:PORT`` of the server (or of the RTT proxy).
+    """
+    import gwcloud_python.gwcloud as module
+
+    module.GWCLOUD_UPLOADED_JOB_FILE_DOWNLOAD_ENDPOINT = f"{base_url}/file_download/?fileId="
+
+
 def patch_legacy_download_endpoints(base_url: str) -> list[str]:
     """Point the download hosts of gwcloud-python 1.15.0 at the local server.
 
@@ -117,6 +151,9 @@ def make_client(params: dict[str, Any]) -> Any:
     """
     from gwcloud_python import GWCloud
 
+    if is_gwflow_reference():
+        patch_gwflow_reference_download(params["base_url"])
+        return GWCloud(params["token"], endpoint=params["endpoint"])
     if is_legacy():
         patch_legacy_download_endpoints(params["base_url"])
         return GWCloud(
@@ -125,12 +162,9 @@ def make_client(params: dict[str, Any]) -> Any:
     kwargs: dict[str, Any] = {"progress": False}
     if params.get("concurrency"):
         kwargs["download_concurrency"] = int(params["concurrency"])
-    return GWCloud(
-        params["token"],
-        auth_endpoint=params["auth_endpoint"],
-        endpoint=params["endpoint"],
-        **kwargs,
-    )
+    if params.get("auth_endpoint"):
+        kwargs["auth_endpoint"] = params["auth_endpoint"]
+    return GWCloud(params["token"], endpoint=params["endpoint"], **kwargs)
 
 
 #: CPU seconds of this process during the last :func:`timed` call.
@@ -380,6 +414,69 @@ def case_get_jobs(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
     return seconds, {"jobs": len(jobs)}
 
 
+def _gwflow_local(root: Path, record: Any) -> Path:
+    """Where the bench tree keeps a pending file: ``root/<sname>/<analysis uid>/<path>``."""
+    return root / record.sname / (record.analysis_uid or "") / record.path.lstrip("/")
+
+
+def _expect(params: dict[str, Any], count: int) -> None:
+    """Fail the run when it moved another number of files than the case set up."""
+    wanted = params.get("expect")
+    if wanted is not None and count != int(wanted):
+        raise RuntimeError(f"moved {count} files, expected {wanted}")
+
+
+def case_gwflow_mirror(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Upload every pending GWFlow file from ``params["root"]`` (the ingest's mirror phase).
+
+    The reference client (2.1.0) runs the loop the ingest tooling writes: one
+    ``get_gwflow_pending_files`` call, then ``upload_gwflow_file`` per file, in order.
+    Ours makes one ``mirror_gwflow_files`` call over the same tree.
+    """
+    gw = make_client(params)
+    root = Path(params["root"])
+    if is_gwflow_reference():
+
+        def loop() -> int:
+            records = gw.get_gwflow_pending_files()
+            for record in records:
+                gw.upload_gwflow_file(record.id, _gwflow_local(root, record))
+            return len(records)
+
+        seconds, count = timed(loop)
+        _expect(params, count)
+        return seconds, {"files": count}
+    seconds, summary = timed(lambda: gw.mirror_gwflow_files(root))
+    _expect(params, len(summary.uploaded))
+    return seconds, {"files": len(summary.uploaded), "skipped": len(summary.skipped)}
+
+
+def case_gwflow_save(params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Save every file of one GWFlow job under ``params["dest"]``.
+
+    The reference client (2.1.0) fetches the job by sname and calls
+    ``download_gwflow_file`` per file; ours makes one ``save_gwflow_files`` call.
+    """
+    gw = make_client(params)
+    dest = Path(params["dest"])
+    sname = params["sname"]
+    if is_gwflow_reference():
+
+        def loop() -> int:
+            job = gw.get_gwflow_job(sname)
+            for file in job.files:
+                target = dest / sname / (file.analysis_uid or "") / file.path.lstrip("/")
+                gw.download_gwflow_file(file.download_token, target)
+            return len(job.files)
+
+        seconds, _ = timed(loop)
+    else:
+        seconds, _ = timed(lambda: gw.save_gwflow_files(sname, dest))
+    stats = _tree_stats(dest)
+    _expect(params, stats["files"])
+    return seconds, stats
+
+
 def _tree_stats(dest: Path) -> dict[str, Any]:
     files = [p for p in dest.rglob("*") if p.is_file()]
     return {"files": len(files), "bytes": sum(p.stat().st_size for p in files)}
@@ -397,6 +494,8 @@ CASES: dict[str, Callable[[dict[str, Any]], tuple[float, dict[str, Any]]]] = {
     "default_loop": case_default_loop,
     "default_bulk": case_default_bulk,
     "get_jobs": case_get_jobs,
+    "gwflow_mirror": case_gwflow_mirror,
+    "gwflow_save": case_gwflow_save,
 }
 
 

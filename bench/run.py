@@ -857,6 +857,21 @@ def case_import(bench: Bench) -> list[Row]:
     return [row]
 
 
+def case_gwflow(bench: Bench) -> list[Row]:
+    """GWFlow at 100 ms RTT: mirror 200 pending files; save a job's 200 files (2026 server)."""
+    from _gwflow import REFERENCE_VERSION, gwflow_cases
+
+    reference = ensure_legacy_venv(HERE / f".venv-{REFERENCE_VERSION}", REFERENCE_VERSION)
+    return gwflow_cases(bench, OURS_PYTHON, reference)
+
+
+def case_reset(bench: Bench) -> list[Row]:
+    """The pytest plugin's session server: start-up, and the reset before each test."""
+    from _reset import reset_rows
+
+    return reset_rows()
+
+
 CASES: dict[str, Callable[[Bench], list[Row]]] = {
     "small": case_many_small,
     "rtt_files": case_rtt_files,
@@ -868,6 +883,8 @@ CASES: dict[str, Callable[[Bench], list[Row]]] = {
     "walk": case_walk,
     "upload": case_upload,
     "import": case_import,
+    "reset": case_reset,
+    "gwflow": case_gwflow,
 }
 
 

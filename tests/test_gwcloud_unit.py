@@ -239,9 +239,11 @@ def test_event_id_create_sends_decimal_string(fake_gql: FakeGraphQL) -> None:
         },
     )
     event = gw.create_event_id("GW150914_095045", 1126259462.391, "S150914a", "GW150914")
+    assert fake_gql.calls[1][0] == "CreateEventId"
     create = fake_gql.calls[1][1]
     assert create["gpsTime"] == "1126259462.391"
-    assert create["eventId"] == "GW150914_095045" and create["isLigoEvent"] is False
+    # the LIGO flag is sent only when asked for (tests/test_ligo_flag.py)
+    assert create["eventId"] == "GW150914_095045" and "isLigoEvent" not in create
     assert event.nickname == "GW150914"
 
 

@@ -57,6 +57,7 @@ WHEEL_REQUIRED = (
     "gwcloud_python/_schema/auth.graphql",
     "gwcloud_python/_schema/2026/bilby.graphql",
     "gwcloud_python/_schema/2026/session_user.graphql",
+    "gwcloud_python/_schema/2026-next/bilby.graphql",
     "gwcloud_python/_queries/bilby/fragments.graphql",
     "gwcloud_python/_queries/auth/jwt_token.graphql",
     "gwcloud_python/_queries/bilby2026/session_user.graphql",

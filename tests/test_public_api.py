@@ -71,6 +71,83 @@ DEFAULTS_1X = {
 }
 
 
+#: gwcloud-python 3.0.0's GWFlow methods: positional parameters and defaults (keyword-only
+#: ones by name).  Ours may add keyword-only parameters after them, nothing else.
+METHODS_3X_GWFLOW: dict[str, list[tuple[str, object]]] = {
+    "upsert_gwflow_job": [
+        ("sname", inspect.Parameter.empty),
+        ("*schema_version", None),
+        ("*metadata", None),
+        ("*libraries", None),
+        ("*is_pruned", None),
+        ("*event_id", None),
+        ("*current_history_id", None),
+        ("*current_history_timestamp", None),
+        ("*files", None),
+    ],
+    "upload_gwflow_file": [
+        ("gwflow_file_id", inspect.Parameter.empty),
+        ("file_path", inspect.Parameter.empty),
+    ],
+    "get_gwflow_pending_files": [],
+    "link_bilby_job_to_gwflow": [
+        ("job_id", inspect.Parameter.empty),
+        ("sname", inspect.Parameter.empty),
+        ("analysis_uid", inspect.Parameter.empty),
+    ],
+    "get_gwflow_job_list": [("search", ""), ("time_range", "all"), ("include_pruned", False)],
+    # 3.0.0's sname is required; ours defaults to None so that job_id= can replace it.
+    "get_gwflow_job": [("sname", None)],
+    "download_gwflow_file": [
+        ("download_token", inspect.Parameter.empty),
+        ("output_path", inspect.Parameter.empty),
+    ],
+}
+#: Keyword-only parameters we added to 3.0.0's GWFlow methods (deliberately).
+GWFLOW_ADDED_KEYWORDS = {
+    "get_gwflow_job": ["job_id"],
+    "download_gwflow_file": ["skip_existing"],
+}
+#: 3.0.0's GWFlow classes, at its import paths.
+MODULES_3X_GWFLOW = {
+    "gwcloud_python.gwflow_job": "GWFlowJob",
+    "gwcloud_python.gwflow_file": "GWFlowFile",
+    "gwcloud_python.gwflow_pending_file": "GWFlowPendingFile",
+    "gwcloud_python.gwflow_job_upsert_result": "GWFlowJobUpsertResult",
+    "gwcloud_python.gwflow_linked_bilby_job": "GWFlowLinkedBilbyJob",
+    "gwcloud_python.gwflow_event_id": "GWFlowEventID",
+}
+
+
+@pytest.mark.parametrize("method", sorted(METHODS_3X_GWFLOW))
+def test_3x_gwflow_methods_kept(method: str) -> None:
+    from gwcloud_python import AsyncGWCloud
+
+    for cls in (GWCloud, AsyncGWCloud):
+        params = [p for p in inspect.signature(getattr(cls, method)).parameters.values()]
+        spelled = [
+            ("*" if p.kind is inspect.Parameter.KEYWORD_ONLY else "") + p.name for p in params[1:]
+        ]
+        expected = METHODS_3X_GWFLOW[method]
+        assert spelled[: len(expected)] == [name for name, _ in expected]
+        assert [p.default for p in params[1 : len(expected) + 1]] == [d for _, d in expected]
+        added = spelled[len(expected) :]
+        assert added == ["*" + name for name in GWFLOW_ADDED_KEYWORDS.get(method, [])]
+
+
+def test_3x_gwflow_names_importable() -> None:
+    import importlib
+
+    from gwcloud_python import GWCloudException
+    from gwcloud_python.exceptions import GWCloudError
+    from gwcloud_python.exceptions import GWCloudException as FromExceptions
+
+    assert GWCloudException is FromExceptions is GWCloudError
+    for module, name in MODULES_3X_GWFLOW.items():
+        cls = getattr(importlib.import_module(module), name)
+        assert cls.__module__ == module and hasattr(cls, "from_dict")
+
+
 def test_all_lists_every_1x_name() -> None:
     missing = NAMES_1X - set(gwcloud_python.__all__)
     assert not missing, f"1.x names missing from __all__: {missing}"

@@ -92,7 +92,8 @@ def test_dropped_field_names_the_broken_methods() -> None:
     schemas = {**SDL_2023, BILBY: _drop_public_description(SDL_2023[BILBY])}
     report = check_schema(BILBY, auth_endpoint=AUTH, schemas=schemas)
     assert not report.ok
-    assert [op.name for op in report.broken] == ["PublicBilbyJobs"]
+    # the twin without the LIGO flag selects the same description
+    assert [op.name for op in report.broken] == ["PublicBilbyJobs", "PublicBilbyJobsNoLigoFlag"]
     assert (
         "Cannot query field 'description' on type 'BilbyPublicJobNode'"
         in (report.broken[0].errors[0])
@@ -103,19 +104,34 @@ def test_dropped_field_names_the_broken_methods() -> None:
         "GWCloud.get_official_job_list",
     }
     text = report.format()
-    assert "GWCloud.get_official_job_list: PublicBilbyJobs" in text
-    assert "1 broken" in text
+    assert "GWCloud.get_official_job_list: PublicBilbyJobs, PublicBilbyJobsNoLigoFlag" in text
+    assert "2 broken" in text
     data = report.as_dict()
     assert data["ok"] is False
-    assert data["broken_methods"]["GWCloud.iter_public_jobs"] == ["PublicBilbyJobs"]
+    assert data["broken_methods"]["GWCloud.iter_public_jobs"] == [
+        "PublicBilbyJobs",
+        "PublicBilbyJobsNoLigoFlag",
+    ]
     json.dumps(data)  # JSON-ready
 
 
 def test_2023_schema_lacks_the_2026_operations() -> None:
     """Pointing a 2026 client at a 2023-shaped schema breaks the 2026-only operations."""
     report = check_schema(ONE, schemas={ONE: SDL_2023[BILBY]})
-    assert {op.name for op in report.broken} == {"SessionUser", "UploadHdf5BilbyJob"}
-    assert "GWCloud.upload_hdf5_job" in report.broken_methods()
+    gwflow = {
+        "UpsertGwflowJob",
+        "UploadGwflowFile",
+        "GwflowPendingFiles",
+        "LinkBilbyJobToGwflow",
+        "GwflowJobs",
+        "GwflowJob",
+        "GwflowJobBySname",
+    }
+    assert {op.name for op in report.broken} == {"SessionUser", "UploadHdf5BilbyJob", *gwflow}
+    broken = report.broken_methods()
+    assert "GWCloud.upload_hdf5_job" in broken
+    assert {"GWCloud.mirror_gwflow_files", "GWCloud.get_gwflow_job_list"} <= set(broken)
+    assert broken["GWCloud.mirror_gwflow_files"] == ["GwflowPendingFiles", "UploadGwflowFile"]
 
 
 def test_refused_introspection_is_a_clear_error(httpx_mock: object) -> None:
@@ -193,7 +209,7 @@ def test_cli_detects_a_changed_schema(
     server = drifted[service]
     assert gwcloud_main(_cli_args(server)) == 1
     captured = capsys.readouterr()
-    assert "1 broken" in captured.out
+    assert "2 broken" in captured.out  # PublicBilbyJobs and its twin without the LIGO flag
     assert "GWCloud.get_public_job_list: PublicBilbyJobs" in captured.out
     assert "Cannot query field 'description' on type 'BilbyPublicJobNode'" in captured.out
     assert "no longer validate" in captured.err
@@ -207,7 +223,10 @@ def test_cli_json_report(
     data = json.loads(capsys.readouterr().out)
     assert data["service"] == "2026"
     assert data["ok"] is False
-    assert [op["name"] for op in data["operations"] if not op["ok"]] == ["PublicBilbyJobs"]
+    assert [op["name"] for op in data["operations"] if not op["ok"]] == [
+        "PublicBilbyJobs",
+        "PublicBilbyJobsNoLigoFlag",
+    ]
 
 
 @pytest.mark.e2e
@@ -290,7 +309,7 @@ def test_refresh_script_detects_a_changed_schema(
     proc, written = _refresh(drifted[service], "bilby", tmp_path)
     assert proc.returncode != 0, proc.stdout + proc.stderr  # the workflow fails
     assert "FIELD_REMOVED: BilbyPublicJobNode.description was removed." in proc.stdout
-    assert "Broken operations (1):" in proc.stdout
+    assert "Broken operations (2):" in proc.stdout  # with the twin without the LIGO flag
     assert "public_bilby_jobs.graphql: query PublicBilbyJobs" in proc.stdout
     assert written.read_text(encoding="utf-8") != _recorded(drifted[service], "bilby")
 

@@ -103,9 +103,9 @@ def test_same_schema_no_changes_all_valid_and_deterministic(
     assert "Schema bilby: schema/bilby.graphql (written)" in out
     assert "Breaking changes (0):" in out
     assert "Dangerous changes (0):" in out
-    assert "17 checked, 0 broken" in out
+    assert "25 checked, 0 broken" in out
     assert "Broken operations (0):" in out
-    assert "Valid operations (17):" in out
+    assert "Valid operations (25):" in out
     assert "public_bilby_jobs.graphql: query PublicBilbyJobs" in out
     assert "bilby_result_files.graphql: query BilbyResultFiles" in out
     assert "fragments.graphql" not in out  # a fragment-only file has no operations
@@ -156,7 +156,7 @@ def test_removed_field_breaks_operation_exit_1_and_still_writes(
     assert "Breaking changes (1):" in out
     assert "FIELD_REMOVED: BilbyResultFile.downloadToken was removed." in out
     assert "Broken operations (1):" in out
-    broken, valid = out.split("Valid operations (16):")
+    broken, valid = out.split("Valid operations (24):")
     assert "bilby_result_files.graphql: query BilbyResultFiles" in broken
     assert (
         "bilby_result_files.graphql:8:7: Cannot query field 'downloadToken'"
@@ -195,7 +195,8 @@ def test_field_removed_from_shared_fragment_is_located_in_fragments_file(
     results = tool.validate_operations(schema, project / "queries" / "bilby")
     broken = {r.name: r.errors for r in results if not r.ok}
     # Every operation selecting a job's status goes through JobStatusFields.
-    assert set(broken) == {"BilbyJob", "BilbyJobs", "BilbyJobsById", "PublicBilbyJobs"}
+    full = {"BilbyJob", "BilbyJobs", "BilbyJobsById", "PublicBilbyJobs"}
+    assert set(broken) == full | {f"{name}NoLigoFlag" for name in full}
     [error] = broken["BilbyJob"]
     assert error.startswith(
         "fragments.graphql:4:3: Cannot query field 'date' on type 'JobStatusType'."
@@ -350,7 +351,7 @@ def test_endpoint_is_sent_the_introspection_query(
 ) -> None:
     httpx_mock.add_response(url=URL, method="POST", json={"data": introspect("bilby")})
     assert refresh(tool, URL) == 0
-    assert "Valid operations (17):" in capsys.readouterr().out
+    assert "Valid operations (25):" in capsys.readouterr().out
     request = httpx_mock.get_request()
     assert request is not None
     body = json.loads(request.content)

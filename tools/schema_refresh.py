@@ -4,12 +4,22 @@ Usage::
 
     python tools/schema_refresh.py SOURCE --name bilby [--schema-dir schema]
         [--queries-dir queries/bilby] [--stamp schema/STAMP.json] [--dry-run]
+        [--drop-field TYPE.FIELD ...] [--baseline OLD.graphql]
     python tools/schema_refresh.py --check-stamp schema/STAMP.json [--schema-dir schema]
     python tools/schema_refresh.py --write-stamp schema/STAMP.json [--schema-dir schema]
 
 ``SOURCE`` is either an ``http://`` or ``https://`` endpoint URL, which is sent the
 standard introspection query, or the path of a saved introspection result (either
-``{"data": {"__schema": ...}}`` or the bare ``{"__schema": ...}``).
+``{"data": {"__schema": ...}}`` or the bare ``{"__schema": ...}``), or the path of an SDL
+file (``*.graphql``), which is read as the schema it describes.
+
+``--drop-field TYPE.FIELD`` (repeatable) records a schema that a service has *announced*
+but does not serve yet: the named field of an object or interface type, or input field of
+an input type, is removed before anything is printed or validated. Every named field must
+exist (a typo is bad input, not a silent no-op). ``--baseline`` names the SDL that the
+breaking and dangerous changes are reported against, instead of the previous
+``<schema-dir>/<name>.graphql``; with both, ``schema/2026-next/`` is recorded from
+``schema/2026/`` and its report says exactly what the announced removal breaks.
 
 The refresh
 
@@ -61,6 +71,7 @@ from graphql import (
     find_breaking_changes,
     find_dangerous_changes,
     get_introspection_query,
+    introspection_from_schema,
     lexicographic_sort_schema,
     parse,
     print_schema,
@@ -82,6 +93,7 @@ __all__ = [
     "check_stamp",
     "compute_stamp",
     "diff_schemas",
+    "drop_fields",
     "fetch_introspection",
     "format_report",
     "generator_version",
@@ -298,7 +310,67 @@ def load_introspection(source: str) -> dict[str, Any]:
     if _is_url(source):
         return _unwrap_introspection(fetch_introspection(source), source)
     path = Path(source)
+    if path.suffix == ".graphql":
+        return _introspection_from_sdl(path)
     return _unwrap_introspection(_read_json_file(path), str(path))
+
+
+def _introspection_from_sdl(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise SchemaRefreshError(f"{path}: no such file") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise SchemaRefreshError(f"{path}: cannot read: {err}") from err
+    schema = _schema_from_sdl(text, str(path))
+    return {"__schema": dict(introspection_from_schema(schema))["__schema"]}
+
+
+def drop_fields(introspection: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """Remove fields from an introspection result, to record an announced schema.
+
+    Parameters
+    ----------
+    introspection : dict
+        ``{"__schema": ...}`` as returned by :func:`load_introspection`; not modified.
+    fields : iterable of str
+        ``TYPE.FIELD`` names: a field of an object or interface type, or an input field
+        of an input object type.
+
+    Returns
+    -------
+    dict
+        A copy of ``introspection`` without those fields.
+
+    Raises
+    ------
+    SchemaRefreshError
+        A name is not of the form ``TYPE.FIELD``, or the type or field does not exist
+        (so that a typo never records the unchanged schema).
+
+    Examples
+    --------
+    >>> lean = drop_fields(load_introspection("bilby.json"), ["EventIDType.isLigoEvent"])
+    ... # doctest: +SKIP
+    """
+    result: dict[str, Any] = json.loads(json.dumps(introspection))
+    types = {t.get("name"): t for t in result["__schema"]["types"] if isinstance(t, dict)}
+    for spec in fields:
+        type_name, dot, field_name = spec.partition(".")
+        if not dot or not type_name or not field_name or "." in field_name:
+            raise SchemaRefreshError(f"--drop-field {spec!r}: expected TYPE.FIELD")
+        entry = types.get(type_name)
+        if entry is None:
+            raise SchemaRefreshError(f"--drop-field {spec!r}: no type {type_name!r}")
+        key = "inputFields" if entry.get("kind") == "INPUT_OBJECT" else "fields"
+        present = entry.get(key) or []
+        kept = [f for f in present if f.get("name") != field_name]
+        if len(kept) == len(present):
+            raise SchemaRefreshError(
+                f"--drop-field {spec!r}: type {type_name!r} has no field {field_name!r}"
+            )
+        entry[key] = kept
+    return result
 
 
 def build_sdl(introspection: dict[str, Any]) -> str:
@@ -741,6 +813,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--stamp", type=Path, help="stamp file (default: <schema-dir>/STAMP.json)")
     parser.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    parser.add_argument(
+        "--drop-field",
+        action="append",
+        default=[],
+        metavar="TYPE.FIELD",
+        help="remove this field before recording (an announced removal); repeatable",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="SDL",
+        help="report changes against this SDL (default: the previous <schema-dir>/<name>.graphql)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--check-stamp", type=Path, metavar="STAMP", help="check STAMP against the schema files"
@@ -761,7 +846,7 @@ def _refresh(args: argparse.Namespace) -> int:
     stamp_path: Path = args.stamp or schema_dir / "STAMP.json"
     schema_path = schema_dir / f"{name}.graphql"
 
-    introspection = load_introspection(args.source)
+    introspection = drop_fields(load_introspection(args.source), args.drop_field)
     schema = _client_schema(introspection)
     new_sdl = _print_sdl(schema)
 
@@ -772,7 +857,13 @@ def _refresh(args: argparse.Namespace) -> int:
             old_sdl = schema_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise SchemaRefreshError(f"{schema_path}: cannot read: {err}") from err
-        report = _diff(_schema_from_sdl(old_sdl, str(schema_path)), schema)
+    baseline_path: Path | None = args.baseline or (schema_path if old_sdl is not None else None)
+    if baseline_path is not None:
+        try:
+            baseline_sdl = baseline_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise SchemaRefreshError(f"{baseline_path}: cannot read: {err}") from err
+        report = _diff(_schema_from_sdl(baseline_sdl, str(baseline_path)), schema)
     operations = validate_operations(schema, queries_dir)
 
     if args.dry_run:
@@ -785,7 +876,15 @@ def _refresh(args: argparse.Namespace) -> int:
         schema_path.write_text(new_sdl, encoding="utf-8")
         write_stamp(stamp_path, schema_dir, [name])
         status = "written"
-    sys.stdout.write(format_report(name, schema_path, status, report, operations, queries_dir))
+    text = format_report(name, schema_path, status, report, operations, queries_dir)
+    if args.drop_field or args.baseline is not None:
+        extra = [f"Dropped fields ({len(args.drop_field)}):"]
+        extra += [f"  {spec}" for spec in args.drop_field] or ["  (none)"]
+        if args.baseline is not None:
+            extra.append(f"Changes reported against: {_display_path(args.baseline)}")
+        head, _, tail = text.partition("\n\n")
+        text = head + "\n\n" + "\n".join(extra) + "\n\n" + tail
+    sys.stdout.write(text)
     return EXIT_OK if all(op.ok for op in operations) else EXIT_BROKEN
 
 

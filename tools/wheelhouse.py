@@ -7,8 +7,10 @@ Usage::
 ``make install`` runs it after installing the project, so that ``tests/test_packaging.py``
 can install the freshly built wheel into new virtual environments of other Python versions
 (``--no-index --find-links DIR``) without reaching a package index while the tests run.
-The requirements are the installed project's own (``importlib.metadata``), without extras;
-binary wheels only, one download per Python version (pip skips wheels already in ``DIR``).
+The requirements are the installed project's own (``importlib.metadata``), without extras,
+plus the ``server`` extra's and pytest for ``tools/downstream_tests.py`` (the example
+downstream package's tests in a fresh venv); binary wheels only, one download per Python
+version (pip skips wheels already in ``DIR``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,21 @@ def runtime_requirements() -> list[str]:
     """Return the core (non-extra) requirements of the installed distribution."""
     requires = importlib.metadata.requires(DISTRIBUTION) or []
     return [req for req in requires if "extra ==" not in req.replace('"', "").replace("'", "")]
+
+
+def downstream_test_requirements() -> list[str]:
+    """Return what ``tools/downstream_tests.py`` installs besides the runtime requirements.
+
+    The ``server`` extra's requirements and this environment's pytest, so that a fresh
+    venv can run the example downstream package's tests from the wheelhouse alone.
+    """
+    requires = importlib.metadata.requires(DISTRIBUTION) or []
+    extra = [
+        req.split(";", 1)[0].strip()
+        for req in requires
+        if 'extra == "server"' in req.replace("'", '"')
+    ]
+    return [*extra, f"pytest=={importlib.metadata.version('pytest')}"]
 
 
 def find_python(version: str) -> str | None:
@@ -63,7 +80,7 @@ def main(argv: list[str]) -> int:
     target = Path(argv[0])
     target.mkdir(parents=True, exist_ok=True)
     versions = argv[1:] or [f"{sys.version_info.major}.{sys.version_info.minor}"]
-    requirements = runtime_requirements()
+    requirements = runtime_requirements() + downstream_test_requirements()
     for version in versions:
         # pip run for the target interpreter evaluates environment markers (such as
         # anyio's `exceptiongroup; python_version < "3.11"`) for that Python.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -65,7 +66,15 @@ from .file_filters import BUILTIN_FILTERS, FileFilter
 from .file_reference import FileReference, FileReferenceList
 from .helpers import Cluster, JobType
 
-__all__ = ["ClientCore", "DownloadBatch", "DownloadPlan", "PageGuard", "SubmitRequest"]
+__all__ = [
+    "LIGO_FLAG",
+    "ClientCore",
+    "DownloadBatch",
+    "DownloadPlan",
+    "PageGuard",
+    "SubmitRequest",
+    "lacks_ligo_flag",
+]
 
 logger = logging.getLogger("gwcloud_python")
 
@@ -79,6 +88,33 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 #: ``root_path`` of a download plan that fetches into memory.
 _IN_MEMORY: Any = object()
+
+#: The event-ID field that gwcloud-python 3.0.0 announced the service will drop.
+LIGO_FLAG = "isLigoEvent"
+#: How graphql-core 3 (graphene 3, the local server) and graphql-core 2 (graphene 2) say
+#: that a document names a field the schema does not have: a selection, an input field.
+_NO_LIGO_FLAG = re.compile(
+    r"Cannot query field ['\"]isLigoEvent['\"]"
+    r"|Field ['\"]isLigoEvent['\"] is not defined by type"
+    r"|In field ['\"]isLigoEvent['\"]: Unknown field"
+)
+
+
+def lacks_ligo_flag(err: GraphQLError) -> bool:
+    """Whether the service refused an operation because it has no ``isLigoEvent`` field.
+
+    Parameters
+    ----------
+    err : GraphQLError
+        The error an operation that names the field was answered with.
+
+    Returns
+    -------
+    bool
+        True when some message is a schema-validation error about ``isLigoEvent``
+        (the operation was not run); False for any other error.
+    """
+    return any(_NO_LIGO_FLAG.search(str(e.get("message", ""))) for e in err.errors)
 
 
 def _is_loopback(url: str) -> bool:
@@ -220,6 +256,10 @@ class ClientCore:
 
     _token: str
     profile: ServiceProfile
+    #: Whether the service is believed to have the LIGO flag of event IDs (``isLigoEvent``).
+    #: True until the service refuses an operation that names it; then False for good,
+    #: and reads go out as their ``...NoLigoFlag`` twins (see docs/migration.rst).
+    _ligo_flag: bool = True
 
     def _configure(
         self,
@@ -752,13 +792,16 @@ class ClientCore:
         check_text(nickname, "nickname", optional=True)
         check_bool(is_ligo_event, "is_ligo_event")
         self._require_token("create_event_id")
-        return {
+        variables: dict[str, Any] = {
             "event_id": event_id,
             "gps_time": Decimal(repr(gps)),
             "trigger_id": trigger_id,
             "nickname": nickname,
-            "is_ligo_event": is_ligo_event,
         }
+        # An omitted flag is "not LIGO-only" on every service; only True needs the field.
+        if is_ligo_event:
+            variables["is_ligo_event"] = True
+        return variables
 
     def _update_event_vars(
         self,
@@ -780,6 +823,22 @@ class ClientCore:
             changes["is_ligo_event"] = check_bool(is_ligo_event, "is_ligo_event")
         self._require_token("update_event_id")
         return changes
+
+    def _ligo_flag_refused(self, cause: GraphQLError | None = None) -> ValidationError:
+        """The error for ``is_ligo_event=`` on a service without the LIGO flag.
+
+        Marks the client as talking to such a service. ``cause`` is the server's
+        refusal, when that is how the client learnt it.
+        """
+        self._ligo_flag = False
+        error = ValidationError(
+            f"is_ligo_event: the GWCloud service at {self.endpoint} no longer has the"
+            f" {LIGO_FLAG} field (gwcloud-python 3.0.0 announced its removal), so an event"
+            " ID cannot be made or unmade LIGO-only through it; leave is_ligo_event out"
+            " (nothing was changed)"
+        )
+        error.__cause__ = cause
+        return error
 
     @staticmethod
     def _event(event_id: str, node: Any, *, strict: bool = True) -> EventID | None:

@@ -64,6 +64,15 @@ MEMORY_SPOOL_THRESHOLD = 16 * 1024 * 1024
 #: bound is refused before its body is read.
 DOWNLOAD_GROWTH_MARGIN = 64 * 1024 * 1024
 
+#: The most bytes a download whose size nobody listed may bring (a GWFlow file fetched by
+#: its token alone, checked against its Content-Length): 1 TiB, a bound on an endless answer.
+UNSIZED_DOWNLOAD_LIMIT = 1024**4
+
+#: GWFlow jobs asked for per page of ``gwflowJobs`` (graphene-django's usual maximum).
+GWFLOW_PAGE_SIZE = 100
+#: GWFlow uploads at once in ``mirror_gwflow_files`` (the service buffers each body whole).
+GWFLOW_MIRROR_CONCURRENCY = 8
+
 #: Connection pool shared by GraphQL calls and transfers.
 MAX_CONNECTIONS = 32
 MAX_KEEPALIVE_CONNECTIONS = 32

@@ -37,6 +37,7 @@ __all__ = [
     "ExternalFileDownloadException",
     "GWCloudAuthenticationError",
     "GWCloudError",
+    "GWCloudException",
     "GraphQLError",
     "NotFoundError",
     "OperationOutcomeUnknown",
@@ -189,6 +190,11 @@ class GWCloudError(Exception):
         return f"{type(self).__name__}({self.message!r})"
 
 
+#: gwcloud-python 3.0.0's exception name, kept for its callers: every error this library
+#: raises is one (``except GWCloudException`` catches what ``except GWCloudError`` does).
+GWCloudException = GWCloudError
+
+
 class GraphQLError(GWCloudError):
     """The server answered a GraphQL operation with errors.
 
@@ -300,8 +306,39 @@ class OperationOutcomeUnknown(TransportError, GraphQLError):
         GWCloudError.__init__(self, message)
 
 
+class OperationRefused(TransportError, GraphQLError):
+    """The server refused a GraphQL operation before running it (HTTP 400 with errors).
+
+    graphene (the real service) and the local server answer a document that does not
+    validate against their schema, such as one selecting a field the service no longer
+    has, with HTTP 400 and a GraphQL ``errors`` list. The operation was not carried out,
+    mutations included. Both a :class:`TransportError` (the status) and a
+    :class:`GraphQLError` (the messages), as before this class existed it was the former.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: Sequence[Mapping[str, Any]],
+        operation_name: str | None,
+        url: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        self.errors = [dict(e) for e in errors]
+        self.data = None
+        self.operation_name = operation_name
+        self.url = url
+        self.status_code = status_code
+        GWCloudError.__init__(self, message)
+
+
 class ValidationError(GWCloudError, ValueError):
-    """An argument is invalid; raised before any request is sent."""
+    """An argument is invalid; raised before any request is sent.
+
+    One exception: ``is_ligo_event=`` given to a service that no longer has the LIGO
+    flag may be found out from the service's refusal, which means it ran nothing.
+    """
 
 
 class ClientClosedError(GWCloudError, RuntimeError):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import httpx
 
 __all__ = ["DownloadFeed", "DownloadItem", "ProgressCallback"]
 
@@ -35,11 +37,22 @@ class DownloadItem:
         File size in bytes, as listed by the server.  The body must have the
         length its answer announces; a file that grew since it was listed may
         bring up to the downloader's ``growth_margin`` more bytes.
+    size_known : bool, optional
+        False when nobody listed the size (a GWFlow file fetched by its token
+        alone): ``size`` is then 0, the body must have the length its answer
+        announces (``Content-Length``), and it may be as long as
+        :data:`~gwcloud_python._constants.UNSIZED_DOWNLOAD_LIMIT`.
+    auth : httpx.Auth or None, optional
+        Credentials the file's host needs (GWFlow files of LIGO-only jobs); by
+        default none are sent, as download URLs carry the file ID.  Never shown
+        in ``repr``.
     """
 
     url: str
     path: str
     size: int
+    size_known: bool = True
+    auth: httpx.Auth | None = field(default=None, repr=False, compare=False)
 
 
 class DownloadFeed:

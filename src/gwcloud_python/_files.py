@@ -144,7 +144,7 @@ class Downloader:
     client : httpx.Client
         Shared client (it is thread-safe).  Its ``auth`` and any
         ``Authorization`` header are *not* sent: download URLs carry the file
-        ID themselves.
+        ID themselves.  An item's own ``auth`` (see :class:`DownloadItem`) is.
     concurrency : int or None
         Files transferred at once.  None (default) chooses: one worker per
         file, at most 8 while answers start quickly and up to
@@ -442,6 +442,8 @@ class Downloader:
 
     def _limit(self, item: DownloadItem) -> int:
         """The most bytes ``item`` may bring: its listed size plus the growth margin."""
+        if not item.size_known:
+            return C.UNSIZED_DOWNLOAD_LIMIT
         return item.size + self.growth_margin
 
     def _download(self, item: DownloadItem, sink: _Sink, run: _Run[Any]) -> None:
@@ -508,7 +510,10 @@ class Downloader:
         request.headers.pop("Authorization", None)
         started = time.perf_counter()
         try:
-            response = self._client.send(request, auth=None, stream=True, follow_redirects=True)
+            # Only an item's own auth is sent (httpx drops it on a redirect to another host).
+            response = self._client.send(
+                request, auth=item.auth, stream=True, follow_redirects=True
+            )
         except httpx.TransportError as err:
             raise _RetryableError(f"{type(err).__name__}: {err}") from err
         except httpx.HTTPError as err:
@@ -516,6 +521,8 @@ class Downloader:
         run.observe(time.perf_counter() - started)
         try:
             check_status(response, item, sink, run.advance, ranged=ranged, offset=offset)
+            if not item.size_known and sink.expected is not None:
+                run.count_unsized(item, sink.expected)  # the progress total learns its size
             # The length a complete body has: the one announced, else the listed size.
             whole = item.size if sink.expected is None else sink.expected
             try:
@@ -539,5 +546,5 @@ class Downloader:
             response.close()
         if sink.position < whole:
             raise _RetryableError(f"body ended after {sink.position} of {whole} bytes")
-        if sink.expected is None and sink.position != item.size:
+        if sink.expected is None and item.size_known and sink.position != item.size:
             warn_grown(item, sink.position)  # a body that announced no length

@@ -68,6 +68,8 @@ class _Run(Generic[_T]):
         self._first_error: BaseException | None = None
         self._done = 0
         self._total = total_bytes
+        #: Announced lengths of the files whose size nobody listed, counted into the total.
+        self._unsized: dict[object, int] = {}
         self._files = total_files
         self._callback = callback
         self._last_reported: int | None = None
@@ -99,6 +101,20 @@ class _Run(Generic[_T]):
             if self._bar is not None:
                 self._bar.update(nbytes)
             self._report()
+
+    def count_unsized(self, key: object, nbytes: int) -> None:
+        """Count ``nbytes`` as the total of a file nobody listed the size of.
+
+        Called when its answer announces its length; a later answer for the same
+        file (a retry) replaces the earlier count instead of adding to it.
+        """
+        with self._lock:
+            previous = self._unsized.get(key, 0)
+            self._unsized[key] = nbytes
+            self._total += nbytes - previous
+            if self._bar is not None:
+                self._bar.total = self._total
+                self._bar.refresh()
 
     def file_done(self, index: int, result: _T) -> None:
         self.results[index] = result

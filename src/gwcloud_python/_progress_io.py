@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -19,7 +20,7 @@ from tqdm import tqdm
 
 from ._errors import GWCloudError
 
-__all__ = ["ProgressReader", "UploadProgressCallback", "open_for_upload"]
+__all__ = ["ProgressReader", "SharedProgress", "UploadProgressCallback", "open_for_upload"]
 
 #: ``callback(bytes_done, bytes_total)``.
 UploadProgressCallback = Callable[[int, int], None]
@@ -322,3 +323,74 @@ def open_for_upload(
     except BaseException:
         handle.close()
         raise
+
+
+class SharedProgress:
+    """One progress bar (and callback) for many uploads, as a bulk upload shows it.
+
+    Each file's :class:`ProgressReader` gets :meth:`reader_callback`, which turns
+    its position into steps of the shared count; the count is guarded by a lock,
+    since the sync client uploads from several threads.
+
+    Parameters
+    ----------
+    total : int
+        Bytes of every file together.
+    progress : bool or None
+        Show a tqdm bar on stderr (None: only when stderr is a terminal).
+    callback : callable, optional
+        ``callback(bytes_done, bytes_total)`` for the whole run.
+    description : str
+        Label of the bar.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        *,
+        progress: bool | None,
+        callback: UploadProgressCallback | None,
+        description: str,
+    ) -> None:
+        self.total = total
+        self.done = 0
+        self._callback = callback
+        self._lock = threading.Lock()
+        show = _stderr_is_tty() if progress is None else progress
+        self._bar: tqdm[Any] | None = None
+        if show:
+            self._bar = tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=description,
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
+
+    def reader_callback(self) -> UploadProgressCallback:
+        """A callback for one file's reader (a resend that rewinds it counts back)."""
+        position = [0]
+
+        def moved(done: int, _total: int) -> None:
+            self.advance(done - position[0])
+            position[0] = done
+
+        return moved
+
+    def advance(self, count: int) -> None:
+        """Add ``count`` bytes (negative when a file is sent again)."""
+        if not count:
+            return
+        with self._lock:
+            self.done += count
+            if self._bar is not None:
+                self._bar.update(count)
+            if self._callback is not None:
+                self._callback(self.done, self.total)
+
+    def close(self) -> None:
+        """Close the bar."""
+        if self._bar is not None:
+            self._bar.close()

@@ -182,7 +182,7 @@ def _announced_length(response: httpx.Response, item: DownloadItem, limit: int) 
         )
     if length < item.size:
         return None  # short of the listing: the body is incomplete, as before
-    if length > item.size:
+    if length > item.size and item.size_known:
         warn_grown(item, length)
     return length
 

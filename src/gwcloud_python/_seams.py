@@ -50,8 +50,10 @@ if TYPE_CHECKING:  # the transports import their own seams from here: no cycle a
     from ._transport import AsyncTransport, Transport
 
 __all__ = [
+    "AsyncCall",
     "AsyncHook",
     "AsyncSleeper",
+    "Call",
     "Hook",
     "Sleeper",
     "async_bounded_map",
@@ -75,6 +77,10 @@ _R = TypeVar("_R")
 AsyncHook = Callable[[], Awaitable[None]]
 #: The sync channel's callback.
 Hook = Callable[[], None]
+#: One request, ready to be sent (a zero-argument coroutine function) ...
+AsyncCall = Callable[[], Awaitable[_T]]
+#: ... and its sync twin.
+Call = Callable[[], _T]
 
 
 # -- transports ------------------------------------------------------------------------------

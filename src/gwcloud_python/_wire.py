@@ -24,6 +24,7 @@ from ._errors import (
     GraphQLError,
     NotFoundError,
     OperationOutcomeUnknown,
+    OperationRefused,
     PermissionDeniedError,
     TransportError,
 )
@@ -247,6 +248,10 @@ def parse_graphql_response(
         what = f"the server answered HTTP {response.status_code}"
         if mutation and response.status_code >= 500:
             raise _outcome_unknown(operation_name, url, what, response.status_code)
+        if response.status_code == 400:
+            refused = _refusal(response, operation_name, url, what)
+            if refused is not None:
+                raise refused
         hint = _not_found_hint(url) if response.status_code == 404 else ""
         raise TransportError(
             f"{operation_name or 'request'} to {url} failed: {what}{hint}",
@@ -276,6 +281,27 @@ def parse_graphql_response(
     if not isinstance(data, dict):
         raise _malformed(operation_name, url, "the answer has no data", mutation)
     return data
+
+
+def _refusal(
+    response: httpx.Response, operation_name: str | None, url: str, what: str
+) -> OperationRefused | None:
+    """An HTTP 400 that carries GraphQL errors (a document the schema refused), or None."""
+    try:
+        body = json.loads(response.content)
+    except (ValueError, RecursionError):
+        return None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not errors or not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
+        return None
+    messages = "; ".join(_message(e) for e in errors)
+    return OperationRefused(
+        f"{operation_name or 'request'} to {url} failed: {what}: {messages}",
+        errors=errors,
+        operation_name=operation_name,
+        url=url,
+        status_code=response.status_code,
+    )
 
 
 def multipart_fields(

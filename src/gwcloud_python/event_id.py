@@ -19,7 +19,6 @@ class _EventIDFields(Protocol):
     event_id: str
     trigger_id: str | None
     nickname: str | None
-    is_ligo_event: bool
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,9 @@ class EventID:
     nickname : str or None
         Common name, e.g. ``GW150914``.
     is_ligo_event : bool
-        Whether only LIGO members may see it.
+        Whether only LIGO members may see it.  False from a service that no longer
+        reports the flag (gwcloud-python 3.0.0 announced its removal; no event ID can
+        be made LIGO-only through such a service).
     gps_time : float or None
         GPS time of the event in seconds.
 
@@ -69,14 +70,16 @@ class EventID:
     def _from_gql(cls, node: _EventIDFields) -> EventID:
         """Build from a generated event model (the one place that reads it).
 
-        Public job lists leave the GPS time out; it is None then.
+        Public job lists leave the GPS time out; it is None then.  The operations for a
+        service without the LIGO flag leave ``is_ligo_event`` out; it is False then.
         """
-        gps_time: float | None = vars(node).get("gps_time")
+        values = vars(node)
+        gps_time: float | None = values.get("gps_time")
         return cls(
             event_id=node.event_id,
             trigger_id=node.trigger_id,
             nickname=node.nickname,
-            is_ligo_event=node.is_ligo_event,
+            is_ligo_event=bool(values.get("is_ligo_event", False)),
             gps_time=gps_time,
         )
 

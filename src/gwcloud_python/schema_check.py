@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -50,6 +50,8 @@ from ._transport import map_transport_errors
 
 __all__ = [
     "INTROSPECTION_TIMEOUT",
+    "LIGO_FLAG_ONLY",
+    "LIGO_FLAG_TWINS",
     "OPERATION_METHODS",
     "OperationCheck",
     "SchemaCheckError",
@@ -111,13 +113,48 @@ OPERATION_METHODS: Mapping[str, tuple[str, ...]] = {
     ),
     "CreateEventId": ("GWCloud.create_event_id",),
     "UpdateEventId": ("GWCloud.update_event_id",),
+    "CreateEventIdWithLigoFlag": ("GWCloud.create_event_id (is_ligo_event=True)",),
+    "UpdateEventIdWithLigoFlag": ("GWCloud.update_event_id (is_ligo_event=True or False)",),
     "DeleteEventId": ("GWCloud.delete_event_id",),
-    "EventId": ("GWCloud.get_event_id",),
+    "EventId": ("GWCloud.get_event_id", "GWCloud.create_event_id", "GWCloud.update_event_id"),
     "AllEventIds": ("GWCloud.get_all_event_ids",),
     "JwtToken": (_AUTHENTICATED + " (2023 service)",),
     "RefreshToken": (_AUTHENTICATED + " (2023 service, after the JWT expires)",),
     "SessionUser": ("GWCloud(token=...): the token check at construction (2026 service)",),
+    # GWFlow (2026 service only). download_gwflow_file sends no GraphQL operation: the
+    # file's download token goes straight to the service's file_download/ route.
+    "UpsertGwflowJob": ("GWCloud.upsert_gwflow_job",),
+    "UploadGwflowFile": ("GWCloud.upload_gwflow_file", "GWCloud.mirror_gwflow_files"),
+    "GwflowPendingFiles": ("GWCloud.get_gwflow_pending_files", "GWCloud.mirror_gwflow_files"),
+    "LinkBilbyJobToGwflow": ("GWCloud.link_bilby_job_to_gwflow",),
+    "GwflowJobs": ("GWCloud.get_gwflow_job_list",),
+    "GwflowJob": (
+        "GWCloud.get_gwflow_job (job_id=...)",
+        "GWCloud.save_gwflow_files (given a listed GWFlowJob)",
+    ),
+    "GwflowJobBySname": (
+        "GWCloud.get_gwflow_job (by sname)",
+        "GWCloud.save_gwflow_files (given an sname)",
+    ),
 }
+#: The reads that select the LIGO flag, ``isLigoEvent``, and their twins without it. A
+#: client falls back to the twin when the service refuses the first (see
+#: ``ClientCore._ligo_flag``), so each twin is sent by the same methods.
+LIGO_FLAG_TWINS: Mapping[str, str] = {
+    "EventId": "EventIdNoLigoFlag",
+    "AllEventIds": "AllEventIdsNoLigoFlag",
+    "BilbyJob": "BilbyJobNoLigoFlag",
+    "BilbyJobs": "BilbyJobsNoLigoFlag",
+    "BilbyJobsById": "BilbyJobsByIdNoLigoFlag",
+    "PublicBilbyJobs": "PublicBilbyJobsNoLigoFlag",
+}
+OPERATION_METHODS = {
+    **OPERATION_METHODS,
+    **{twin: OPERATION_METHODS[full] for full, twin in LIGO_FLAG_TWINS.items()},
+}
+#: Sent only when a caller passes ``is_ligo_event=``; a client that finds the service
+#: without the flag raises ValidationError for that argument instead.
+LIGO_FLAG_ONLY = frozenset({"CreateEventIdWithLigoFlag", "UpdateEventIdWithLigoFlag"})
 
 
 class SchemaCheckError(GWCloudError):
@@ -142,6 +179,10 @@ class OperationCheck:
         The library methods that send this operation.
     errors : tuple of str
         Validation errors, each with ``file:line:column`` when known; empty when valid.
+    tolerated : str
+        Why the errors do not break a method, when they do not (else ``""``): the
+        operation names the LIGO flag that the service has dropped, and the client
+        falls back to a twin that validates, or refuses ``is_ligo_event=`` itself.
     """
 
     name: str
@@ -150,11 +191,12 @@ class OperationCheck:
     endpoint: str
     methods: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    tolerated: str = ""
 
     @property
     def ok(self) -> bool:
-        """bool: Whether the operation validates against the schema."""
-        return not self.errors
+        """bool: Whether the operation validates, or its errors are tolerated."""
+        return not self.errors or bool(self.tolerated)
 
 
 @dataclass(frozen=True)
@@ -222,6 +264,7 @@ class SchemaCheckReport:
                     "endpoint": op.endpoint,
                     "methods": list(op.methods),
                     "errors": list(op.errors),
+                    "tolerated": op.tolerated,
                     "ok": op.ok,
                 }
                 for op in self.operations
@@ -259,8 +302,14 @@ class SchemaCheckReport:
                 "The service's schema no longer matches this gwcloud-python. Upgrade"
                 " gwcloud-python, or report the output above.",
             ]
-        else:
+        tolerated = [op for op in self.operations if op.errors and op.tolerated]
+        if not broken and tolerated:
+            lines.append("Every method works against the service (some through a fallback).")
+        elif not broken:
             lines.append("Every operation this library sends validates against the service.")
+        if tolerated:
+            lines += ["", "Operations that do not validate, as the service has no LIGO flag:"]
+            lines += [f"  {op.kind} {op.name}: {op.tolerated}" for op in tolerated]
         if verbose:
             lines += ["", "Valid operations:"]
             lines += [f"  {op.kind} {op.name} ({op.file})" for op in self.operations if op.ok]
@@ -437,7 +486,23 @@ def validate_operations(
                 )
             )
     results.sort(key=lambda r: r.file)
-    return results
+    return _tolerate_missing_ligo_flag(results)
+
+
+def _tolerate_missing_ligo_flag(results: list[OperationCheck]) -> list[OperationCheck]:
+    """Mark the failures that a service without ``isLigoEvent`` causes and the client copes with."""
+    valid = {op.name for op in results if not op.errors}
+    marked: list[OperationCheck] = []
+    for op in results:
+        # The client falls back only when the service names isLigoEvent: so must every error.
+        flag_only = bool(op.errors) and all("'isLigoEvent'" in e for e in op.errors)
+        twin = LIGO_FLAG_TWINS.get(op.name)
+        if flag_only and twin in valid:
+            op = replace(op, tolerated=f"the client falls back to {twin}")
+        elif flag_only and op.name in LIGO_FLAG_ONLY:
+            op = replace(op, tolerated="sent only for is_ligo_event=; refused as a ValidationError")
+        marked.append(op)
+    return marked
 
 
 # --------------------------------------------------------------------------- schema

@@ -9,20 +9,25 @@ import pytest
 from tests_e2e_support import endpoints
 
 from gwcloud_python import GWCloud
+from gwcloud_python.pytest_plugin import start_server
 from gwcloud_python.server import LocalServer
 
 
-@pytest.fixture(scope="session", params=["2023", "2026"])
+@pytest.fixture(scope="session", params=["2023", "2026", "2026-next"])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalServer]:
-    """A local server with the demo data set, in each deployment mode (2023 and 2026)."""
-    srv = LocalServer(
-        tmp_path_factory.mktemp(f"e2e-server-{request.param}"),
+    """A local server with the demo data set, in each deployment mode (2023 and 2026).
+
+    ``2026-next`` is the 2026 service with the schema it has announced (no LIGO flags).
+    """
+    # built by the pytest plugin's helper (the gwcloud_server fixture's), so the
+    # plugin's construction path runs under every e2e test
+    srv = start_server(
+        request.param,
+        data_dir=tmp_path_factory.mktemp(f"e2e-server-{request.param}"),
         job_duration=0.3,
-        schema=request.param,
     )
-    srv.start()
     try:
         yield srv
     finally:

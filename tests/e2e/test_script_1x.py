@@ -23,7 +23,7 @@ CONSTRUCTOR_2026 = "gw = GWCloud(token=TOKEN, endpoint=ENDPOINT)  # CONSTRUCTOR"
 def test_1x_script(server: LocalServer, demo: dict[str, Any], tmp_path: Path) -> None:
     source = SCRIPT.read_text()
     assert CONSTRUCTOR_1X in source
-    if server.schema == "2026":
+    if server.service == "2026":
         source = source.replace(CONSTRUCTOR_1X, CONSTRUCTOR_2026)
         auth = "unused"
     else:

@@ -238,14 +238,19 @@ def test_bilby_jobs_2026_arguments(server26: LocalServer, tokens: dict[str, str]
     assert body["data"]["bilbyJobs"]["edges"] == []
     body = raw26(
         server26,
-        '{ gwflowJobs(first: 5) { edges { cursor } } gwflowJob(id: "x") { id } '
+        '{ gwflowJobs(first: 5) { edges { node { sname } } } gwflowJob(id: "x") { id } '
         'eventId(eventId: "GW150914_095045") { gwflowjobSet { edges { cursor } } } }',
     )
+    # anonymous callers see the one public demo GWFlow job; "x" is not a relay id
     assert body["data"] == {
-        "gwflowJobs": {"edges": []},
+        "gwflowJobs": {"edges": [{"node": {"sname": "S230518h"}}]},
         "gwflowJob": None,
         "eventId": {"gwflowjobSet": {"edges": []}},
     }
+    assert error_messages(body) == [
+        'Unable to parse global ID "x". Make sure it is a base64 encoded string in the '
+        'format: "TypeName:id". Exception message: Invalid Global ID'
+    ]
 
 
 # -- reads -----------------------------------------------------------------------------

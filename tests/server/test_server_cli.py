@@ -154,7 +154,7 @@ def test_seed_demo_again_keeps_existing_tokens(
     code, out, _ = _server_cli(capsys, "seed-demo", *data)
     assert code == 0
     first = json.loads(out)
-    assert set(first["users"]) == {"official", "demo", "ligo", "admin"}
+    assert set(first["users"]) == {"official", "demo", "ligo", "admin", "gwflow-ingest"}
     assert all(isinstance(token, str) for token in first["users"].values())
 
     code, out, err = _server_cli(capsys, "seed-demo", *data)

@@ -1,7 +1,7 @@
 """The :class:`AsyncGWCloud` client, the source of :class:`GWCloud` (see ``tools/unasync.py``).
 
 The methods live in one part per concern (``jobs``, ``downloads``,
-``uploads``, ``event_ids``); this module puts them together with the
+``uploads``, ``event_ids``, ``gwflow``); this module puts them together with the
 constructor.
 """
 
@@ -19,12 +19,13 @@ from .._seams import async_transports
 from .downloads import AsyncDownloads
 from .event_ids import AsyncEventIDs
 from .graphql import AsyncChannel
+from .gwflow_bulk import AsyncGWFlowBulk
 from .uploads import AsyncUploads
 
 __all__ = ["AsyncGWCloud"]
 
 
-class AsyncGWCloud(AsyncClientExtras, AsyncEventIDs, AsyncUploads, AsyncDownloads):
+class AsyncGWCloud(AsyncClientExtras, AsyncGWFlowBulk, AsyncEventIDs, AsyncUploads, AsyncDownloads):
     """Client for GWCloud, the service that runs, stores and shares Bilby jobs.
 
     Use it as a context manager (``async with AsyncGWCloud() as gw``) or call

@@ -36,15 +36,28 @@ class AsyncEventIDs(AsyncJobs):
         nickname : str, optional
             Common name.
         is_ligo_event : bool, optional
-            Visible to LIGO members only.
+            Visible to LIGO members only.  Sent only when True: the service has
+            announced that it drops the flag, and an omitted flag means "not
+            LIGO-only" everywhere.
 
         Returns
         -------
         EventID
             The event as stored by the server.
+
+        Raises
+        ------
+        ValidationError
+            An argument is invalid, or ``is_ligo_event=True`` on a service that no
+            longer has the LIGO flag (nothing is created).
         """
         variables = self._create_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
-        await self._bilby.create_event_id(**variables)
+        if "is_ligo_event" in variables:
+            await self._send_ligo_flag(
+                lambda: self._bilby.create_event_id_with_ligo_flag(**variables)
+            )
+        else:
+            await self._bilby.create_event_id(**variables)
         return await self.get_event_id(event_id, strict=True)
 
     async def update_event_id(
@@ -68,9 +81,20 @@ class AsyncEventIDs(AsyncJobs):
         -------
         EventID
             The event as stored by the server after the change.
+
+        Raises
+        ------
+        ValidationError
+            An argument is invalid, or ``is_ligo_event`` is given to a service that no
+            longer has the LIGO flag (nothing is changed).
         """
         variables = self._update_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
-        await self._bilby.update_event_id(**variables)
+        if "is_ligo_event" in variables:
+            await self._send_ligo_flag(
+                lambda: self._bilby.update_event_id_with_ligo_flag(**variables)
+            )
+        else:
+            await self._bilby.update_event_id(**variables)
         return await self.get_event_id(event_id, strict=True)
 
     async def delete_event_id(self, event_id: str) -> None:
@@ -113,7 +137,11 @@ class AsyncEventIDs(AsyncJobs):
             return None
         check_event_id(event_id)
         try:
-            node = (await self._bilby.event_id(event_id=event_id)).event_id
+            answer = await self._read(
+                lambda: self._bilby.event_id(event_id=event_id),
+                lambda: self._bilby.event_id_no_ligo_flag(event_id=event_id),
+            )
+            node = answer.event_id
         except NotFoundError:
             if strict:
                 raise
@@ -122,7 +150,8 @@ class AsyncEventIDs(AsyncJobs):
 
     async def get_all_event_ids(self) -> list[EventID]:
         """Every event ID visible to this client."""
-        nodes = (await self._bilby.all_event_ids()).all_event_ids or []
+        answer = await self._read(self._bilby.all_event_ids, self._bilby.all_event_ids_no_ligo_flag)
+        nodes = answer.all_event_ids or []
         return [EventID._from_gql(node) for node in nodes if node is not None]
 
     # -- used by the job objects ------------------------------------------------------------

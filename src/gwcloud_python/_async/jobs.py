@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Literal, overload
+from functools import partial
+from typing import Any, Literal, TypeVar, overload
 
 from .. import _constants as C
-from .._client_base import PAGE_SIZE, ClientCore, PageGuard, job_not_found
-from .._errors import NotFoundError
+from .._client_base import PAGE_SIZE, ClientCore, PageGuard, job_not_found, lacks_ligo_flag
+from .._errors import GraphQLError, NotFoundError
 from .._generated.bilby import AsyncBilbyClient
 from .._generated.bilby2026 import AsyncBilby2026Client
-from .._seams import async_offload
+from .._seams import AsyncCall, async_offload
 from .._transport import AsyncTransport, Transport
 from .._validation import check_number, to_global_job_id
 from ..file_reference import FileReferenceList
@@ -19,6 +20,9 @@ from ..job_list import JobList
 from .bilby_job import AsyncBilbyJob
 
 __all__ = ["AsyncJobs"]
+
+_Full = TypeVar("_Full")
+_Lean = TypeVar("_Lean")
 
 
 class AsyncJobs(ClientCore):
@@ -59,6 +63,53 @@ class AsyncJobs(ClientCore):
             self._authenticated = False
             raise
 
+    async def _read(self, full: AsyncCall[_Full], lean: AsyncCall[_Lean]) -> _Full | _Lean:
+        """Send a read that selects the LIGO flag, or its twin without it.
+
+        The service has announced that it drops ``EventIDType.isLigoEvent``. While the
+        client believes the service still has it, ``full`` is sent; when the service
+        refuses it for naming that field (a validation error: nothing ran), the client
+        remembers, and sends ``lean`` then and from then on.
+
+        Parameters
+        ----------
+        full : callable
+            Sends the operation that selects ``isLigoEvent``.
+        lean : callable
+            Sends its ``...NoLigoFlag`` twin.
+
+        Returns
+        -------
+        object
+            The answer of whichever was sent last.
+        """
+        if self._ligo_flag:
+            try:
+                return await full()
+            except GraphQLError as err:
+                if not lacks_ligo_flag(err):
+                    raise
+                self._ligo_flag = False
+        return await lean()
+
+    async def _send_ligo_flag(self, mutation: AsyncCall[object]) -> None:
+        """Send a mutation that names the LIGO flag (the caller passed ``is_ligo_event``).
+
+        Raises
+        ------
+        ValidationError
+            The service has no ``isLigoEvent``: known before (nothing is sent), or
+            learnt from its refusal (the mutation was not run).
+        """
+        if not self._ligo_flag:
+            raise self._ligo_flag_refused()
+        try:
+            await mutation()
+        except GraphQLError as err:
+            if lacks_ligo_flag(err):
+                raise self._ligo_flag_refused(err) from err
+            raise
+
     async def aclose(self) -> None:
         """Close the client's connections.
 
@@ -89,8 +140,11 @@ class AsyncJobs(ClientCore):
         self, search: str, time_range: str, page_size: int, limit: int | None
     ) -> AsyncIterator[AsyncBilbyJob]:
         async def fetch(**page: Any) -> Any:
-            result = await self._bilby.public_bilby_jobs(
-                time_range=time_range, search=search, **page
+            result = await self._read(
+                lambda: self._bilby.public_bilby_jobs(time_range=time_range, search=search, **page),
+                lambda: self._bilby.public_bilby_jobs_no_ligo_flag(
+                    time_range=time_range, search=search, **page
+                ),
             )
             return result.public_bilby_jobs
 
@@ -98,7 +152,11 @@ class AsyncJobs(ClientCore):
 
     def _walk_user(self, page_size: int, limit: int | None) -> AsyncIterator[AsyncBilbyJob]:
         async def fetch(**page: Any) -> Any:
-            return (await self._bilby.bilby_jobs(**page)).bilby_jobs
+            result = await self._read(
+                lambda: self._bilby.bilby_jobs(**page),
+                lambda: self._bilby.bilby_jobs_no_ligo_flag(**page),
+            )
+            return result.bilby_jobs
 
         return self._walk(fetch, page_size, limit)
 
@@ -247,7 +305,11 @@ class AsyncJobs(ClientCore):
         """
         global_id = to_global_job_id(job_id)
         try:
-            node = (await self._bilby.bilby_job(id=global_id)).bilby_job
+            answer = await self._read(
+                lambda: self._bilby.bilby_job(id=global_id),
+                lambda: self._bilby.bilby_job_no_ligo_flag(id=global_id),
+            )
+            node = answer.bilby_job
         except NotFoundError:
             if strict:
                 raise
@@ -270,7 +332,10 @@ class AsyncJobs(ClientCore):
         for start in range(0, len(job_ids), size):
             chunk = [to_global_job_id(job_id) for job_id in job_ids[start : start + size]]
             ids = chunk + [chunk[-1]] * (size - len(chunk))  # the query always names ten
-            answer = await self._bilby.bilby_jobs_by_id(*ids)
+            answer = await self._read(
+                partial(self._bilby.bilby_jobs_by_id, *ids),
+                partial(self._bilby.bilby_jobs_by_id_no_ligo_flag, *ids),
+            )
             nodes = (
                 answer.j_0, answer.j_1, answer.j_2, answer.j_3, answer.j_4,
                 answer.j_5, answer.j_6, answer.j_7, answer.j_8, answer.j_9,

@@ -2,7 +2,7 @@
 """The :class:`GWCloud` client, the source of :class:`GWCloud` (see ``tools/unasync.py``).
 
 The methods live in one part per concern (``jobs``, ``downloads``,
-``uploads``, ``event_ids``); this module puts them together with the
+``uploads``, ``event_ids``, ``gwflow``); this module puts them together with the
 constructor.
 """
 
@@ -20,12 +20,13 @@ from .._seams import transports
 from .downloads import Downloads
 from .event_ids import EventIDs
 from .graphql import Channel
+from .gwflow_bulk import GWFlowBulk
 from .uploads import Uploads
 
 __all__ = ["GWCloud"]
 
 
-class GWCloud(ClientExtras, EventIDs, Uploads, Downloads):
+class GWCloud(ClientExtras, GWFlowBulk, EventIDs, Uploads, Downloads):
     """Client for GWCloud, the service that runs, stores and shares Bilby jobs.
 
     Use it as a context manager (``with GWCloud() as gw``) or call

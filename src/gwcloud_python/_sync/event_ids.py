@@ -37,15 +37,26 @@ class EventIDs(Jobs):
         nickname : str, optional
             Common name.
         is_ligo_event : bool, optional
-            Visible to LIGO members only.
+            Visible to LIGO members only.  Sent only when True: the service has
+            announced that it drops the flag, and an omitted flag means "not
+            LIGO-only" everywhere.
 
         Returns
         -------
         EventID
             The event as stored by the server.
+
+        Raises
+        ------
+        ValidationError
+            An argument is invalid, or ``is_ligo_event=True`` on a service that no
+            longer has the LIGO flag (nothing is created).
         """
         variables = self._create_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
-        self._bilby.create_event_id(**variables)
+        if "is_ligo_event" in variables:
+            self._send_ligo_flag(lambda: self._bilby.create_event_id_with_ligo_flag(**variables))
+        else:
+            self._bilby.create_event_id(**variables)
         return self.get_event_id(event_id, strict=True)
 
     def update_event_id(
@@ -69,9 +80,18 @@ class EventIDs(Jobs):
         -------
         EventID
             The event as stored by the server after the change.
+
+        Raises
+        ------
+        ValidationError
+            An argument is invalid, or ``is_ligo_event`` is given to a service that no
+            longer has the LIGO flag (nothing is changed).
         """
         variables = self._update_event_vars(event_id, gps_time, trigger_id, nickname, is_ligo_event)
-        self._bilby.update_event_id(**variables)
+        if "is_ligo_event" in variables:
+            self._send_ligo_flag(lambda: self._bilby.update_event_id_with_ligo_flag(**variables))
+        else:
+            self._bilby.update_event_id(**variables)
         return self.get_event_id(event_id, strict=True)
 
     def delete_event_id(self, event_id: str) -> None:
@@ -114,7 +134,11 @@ class EventIDs(Jobs):
             return None
         check_event_id(event_id)
         try:
-            node = (self._bilby.event_id(event_id=event_id)).event_id
+            answer = self._read(
+                lambda: self._bilby.event_id(event_id=event_id),
+                lambda: self._bilby.event_id_no_ligo_flag(event_id=event_id),
+            )
+            node = answer.event_id
         except NotFoundError:
             if strict:
                 raise
@@ -123,7 +147,8 @@ class EventIDs(Jobs):
 
     def get_all_event_ids(self) -> list[EventID]:
         """Every event ID visible to this client."""
-        nodes = (self._bilby.all_event_ids()).all_event_ids or []
+        answer = self._read(self._bilby.all_event_ids, self._bilby.all_event_ids_no_ligo_flag)
+        nodes = answer.all_event_ids or []
         return [EventID._from_gql(node) for node in nodes if node is not None]
 
     # -- used by the job objects ------------------------------------------------------------

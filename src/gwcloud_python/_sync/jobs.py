@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Literal, overload
+from functools import partial
+from typing import Any, Literal, TypeVar, overload
 
 from .. import _constants as C
-from .._client_base import PAGE_SIZE, ClientCore, PageGuard, job_not_found
-from .._errors import NotFoundError
+from .._client_base import PAGE_SIZE, ClientCore, PageGuard, job_not_found, lacks_ligo_flag
+from .._errors import GraphQLError, NotFoundError
 from .._generated.bilby import BilbyClient
 from .._generated.bilby2026 import Bilby2026Client
-from .._seams import offload
+from .._seams import Call, offload
 from .._transport import Transport
 from .._validation import check_number, to_global_job_id
 from ..file_reference import FileReferenceList
@@ -20,6 +21,9 @@ from ..job_list import JobList
 from .bilby_job import BilbyJob
 
 __all__ = ["Jobs"]
+
+_Full = TypeVar("_Full")
+_Lean = TypeVar("_Lean")
 
 
 class Jobs(ClientCore):
@@ -60,6 +64,53 @@ class Jobs(ClientCore):
             self._authenticated = False
             raise
 
+    def _read(self, full: Call[_Full], lean: Call[_Lean]) -> _Full | _Lean:
+        """Send a read that selects the LIGO flag, or its twin without it.
+
+        The service has announced that it drops ``EventIDType.isLigoEvent``. While the
+        client believes the service still has it, ``full`` is sent; when the service
+        refuses it for naming that field (a validation error: nothing ran), the client
+        remembers, and sends ``lean`` then and from then on.
+
+        Parameters
+        ----------
+        full : callable
+            Sends the operation that selects ``isLigoEvent``.
+        lean : callable
+            Sends its ``...NoLigoFlag`` twin.
+
+        Returns
+        -------
+        object
+            The answer of whichever was sent last.
+        """
+        if self._ligo_flag:
+            try:
+                return full()
+            except GraphQLError as err:
+                if not lacks_ligo_flag(err):
+                    raise
+                self._ligo_flag = False
+        return lean()
+
+    def _send_ligo_flag(self, mutation: Call[object]) -> None:
+        """Send a mutation that names the LIGO flag (the caller passed ``is_ligo_event``).
+
+        Raises
+        ------
+        ValidationError
+            The service has no ``isLigoEvent``: known before (nothing is sent), or
+            learnt from its refusal (the mutation was not run).
+        """
+        if not self._ligo_flag:
+            raise self._ligo_flag_refused()
+        try:
+            mutation()
+        except GraphQLError as err:
+            if lacks_ligo_flag(err):
+                raise self._ligo_flag_refused(err) from err
+            raise
+
     def close(self) -> None:
         """Close the client's connections.
 
@@ -90,14 +141,23 @@ class Jobs(ClientCore):
         self, search: str, time_range: str, page_size: int, limit: int | None
     ) -> Iterator[BilbyJob]:
         def fetch(**page: Any) -> Any:
-            result = self._bilby.public_bilby_jobs(time_range=time_range, search=search, **page)
+            result = self._read(
+                lambda: self._bilby.public_bilby_jobs(time_range=time_range, search=search, **page),
+                lambda: self._bilby.public_bilby_jobs_no_ligo_flag(
+                    time_range=time_range, search=search, **page
+                ),
+            )
             return result.public_bilby_jobs
 
         return self._walk(fetch, page_size, limit)
 
     def _walk_user(self, page_size: int, limit: int | None) -> Iterator[BilbyJob]:
         def fetch(**page: Any) -> Any:
-            return (self._bilby.bilby_jobs(**page)).bilby_jobs
+            result = self._read(
+                lambda: self._bilby.bilby_jobs(**page),
+                lambda: self._bilby.bilby_jobs_no_ligo_flag(**page),
+            )
+            return result.bilby_jobs
 
         return self._walk(fetch, page_size, limit)
 
@@ -242,7 +302,11 @@ class Jobs(ClientCore):
         """
         global_id = to_global_job_id(job_id)
         try:
-            node = (self._bilby.bilby_job(id=global_id)).bilby_job
+            answer = self._read(
+                lambda: self._bilby.bilby_job(id=global_id),
+                lambda: self._bilby.bilby_job_no_ligo_flag(id=global_id),
+            )
+            node = answer.bilby_job
         except NotFoundError:
             if strict:
                 raise
@@ -265,7 +329,10 @@ class Jobs(ClientCore):
         for start in range(0, len(job_ids), size):
             chunk = [to_global_job_id(job_id) for job_id in job_ids[start : start + size]]
             ids = chunk + [chunk[-1]] * (size - len(chunk))  # the query always names ten
-            answer = self._bilby.bilby_jobs_by_id(*ids)
+            answer = self._read(
+                partial(self._bilby.bilby_jobs_by_id, *ids),
+                partial(self._bilby.bilby_jobs_by_id_no_ligo_flag, *ids),
+            )
             nodes = (
                 answer.j_0, answer.j_1, answer.j_2, answer.j_3, answer.j_4,
                 answer.j_5, answer.j_6, answer.j_7, answer.j_8, answer.j_9,

@@ -137,13 +137,25 @@ def _log_level(args: argparse.Namespace) -> int | None:
 
 
 def _setup_logging(level: int | None) -> logging.Handler | None:
-    """Log the library's (and, at debug level, httpx's) records to stderr, tokens masked."""
-    if level is None:
-        return None
+    """Log the library's (and, at debug level, httpx's) records to stderr, tokens masked.
+
+    Without a level the library's warnings still go through the same escaping,
+    masking handler (rather than Python's last-resort one, which would print
+    server text such as a GWFlow sname as it came).
+    """
     from .._auth import RedactingFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
+    if level is None:
+        handler.setFormatter(_EscapingFormatter("gwcloud: warning: %(message)s"))
+        logger = logging.getLogger("gwcloud_python")
+        if logger.handlers:  # an embedding program configured logging: leave it
+            return None
+        _saved_levels["gwcloud_python"] = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+        return handler
     handler.setFormatter(_EscapingFormatter("gwcloud: %(levelname)s %(name)s: %(message)s"))
     for name in _LOGGERS:
         logger = logging.getLogger(name)
@@ -160,10 +172,10 @@ _saved_levels: dict[str, int] = {}
 def _remove_logging(handler: logging.Handler | None) -> None:
     """Undo :func:`_setup_logging` (``main`` may run many times in one process)."""
     if handler is not None:
-        for name in _LOGGERS:
+        for name in list(_saved_levels):
             logger = logging.getLogger(name)
             logger.removeHandler(handler)
-            logger.setLevel(_saved_levels.pop(name, logging.NOTSET))
+            logger.setLevel(_saved_levels.pop(name))
 
 
 def _register_argv_secrets(argv: Sequence[str]) -> None:

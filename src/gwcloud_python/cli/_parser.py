@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import _commands as cmd
+from ._gwflow import add_gwflow_commands
 from ._output import PROG, print_error
 
 if TYPE_CHECKING:
@@ -271,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument(
         "--ligo", action=argparse.BooleanOptionalAction, help="visible to LIGO members only"
     )
+
+    add_gwflow_commands(commands, command, _positive_int)
 
     subcommands: Any = commands
     check: argparse.ArgumentParser = subcommands.add_parser(

@@ -17,8 +17,10 @@ from starlette.routing import Route
 
 from .auth import add_user, expire_jwts, expire_refresh_tokens
 from .content import generated_bytes
+from .factories import factory_routes
 from .faults import FAULT_KINDS
 from .ids import from_global_id
+from .reset import reset_routes
 from .seed import seed_demo, seed_scale
 from .state import ServerState
 
@@ -112,6 +114,7 @@ def admin_routes(state: ServerState) -> list[Route]:
             str(data["name"]),
             ligo=bool(data.get("ligo")),
             event_admin=bool(data.get("event_admin")),
+            gwflow_ingest=bool(data.get("gwflow_ingest")),
         )
         return JSONResponse({"token": token})
 
@@ -156,5 +159,7 @@ def admin_routes(state: ServerState) -> list[Route]:
         ("/_admin/seed-demo", demo, ["POST"]),
         ("/_admin/seed-scale", scale, ["POST"]),
         ("/_admin/file", file, ["GET", "PUT"]),
+        *reset_routes(state),
+        *factory_routes(state),
     ]
     return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table]

@@ -9,6 +9,7 @@ from typing import Any
 
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -45,7 +46,9 @@ class _GrapheneLikeHandler(GraphQLHTTPHandler):
 def _format_error(error: Any, debug: bool = False) -> dict[str, Any]:
     formatted: dict[str, Any] = error.formatted
     original = getattr(error, "original_error", None)
-    if original is not None and not isinstance(original, ServiceError | ValueError):
+    # A GraphQLError inside is graphql-core's own (a variable of the wrong shape, such as
+    # an input field the schema lacks): graphene shows its message too.
+    if original is not None and not isinstance(original, ServiceError | ValueError | GraphQLError):
         formatted["message"] = f"Internal server error: {type(original).__name__}"
     return formatted
 
@@ -104,7 +107,8 @@ def _routes_2026(state: ServerState) -> list[Route]:
     The real service serves normal-job files from the job controller's host; the local
     server answers ``/job/apiv1/file/`` on its own port.
     """
-    bilby = _graphql(build_bilby_2026_schema(), state, api_token_context_factory(state))
+    schema = build_bilby_2026_schema(state.config.schema)  # "2026" or "2026-next"
+    bilby = _graphql(schema, state, api_token_context_factory(state))
     return [
         Route("/graphql", bilby, methods=_METHODS),
         Route("/graphql/", bilby, methods=_METHODS),
@@ -151,7 +155,8 @@ def create_app(
     Parameters
     ----------
     config : ServerConfig
-        Settings; ``config.schema`` selects the 2023 or the 2026 routes.
+        Settings; ``config.schema`` selects the 2023 or the 2026 routes (and, for
+        ``"2026-next"``, the announced 2026 schema).
     run_jobs : bool
         Start the built-in job runner with the application.
     job_controller_port : int, optional
@@ -180,7 +185,7 @@ def create_app(
                     await task
             state.db.close()
 
-    routes = _routes_2026(state) if config.schema == "2026" else _routes_2023(state)
+    routes = _routes_2023(state) if config.schema == "2023" else _routes_2026(state)
     controller_routes = [route for route in routes if route.path == JOB_FILE_PATH]
     if job_controller_port is not None:
         routes = [route for route in routes if route.path != JOB_FILE_PATH]

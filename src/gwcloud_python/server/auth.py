@@ -43,12 +43,15 @@ class User:
         Member of the LIGO collaboration (sees LIGO-only jobs and events).
     is_event_admin : bool
         May create, change and delete event IDs.
+    is_gwflow_ingest : bool
+        May call the GWFlow ingest operations (upsert, upload, link, pending files).
     """
 
     id: int
     username: str
     is_ligo: bool
     is_event_admin: bool
+    is_gwflow_ingest: bool = False
 
 
 def _user(row: Any) -> User:
@@ -57,11 +60,17 @@ def _user(row: Any) -> User:
         username=str(row["username"]),
         is_ligo=bool(row["is_ligo"]),
         is_event_admin=bool(row["is_event_admin"]),
+        is_gwflow_ingest=bool(row["is_gwflow_ingest"]),
     )
 
 
 def add_user(
-    state: ServerState, name: str, *, ligo: bool = False, event_admin: bool = False
+    state: ServerState,
+    name: str,
+    *,
+    ligo: bool = False,
+    event_admin: bool = False,
+    gwflow_ingest: bool = False,
 ) -> str:
     """Create a user (or replace its API token when it exists).
 
@@ -79,6 +88,8 @@ def add_user(
         LIGO membership.
     event_admin : bool
         Event-ID administrator.
+    gwflow_ingest : bool
+        GWFlow ingest user.
 
     Returns
     -------
@@ -90,14 +101,22 @@ def add_user(
         row = conn.execute("SELECT id FROM users WHERE username = ?", (name,)).fetchone()
         if row is None:
             conn.execute(
-                "INSERT INTO users (id, username, api_token, is_ligo, is_event_admin) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (next_id(conn, "users"), name, hash_token(token), int(ligo), int(event_admin)),
+                "INSERT INTO users (id, username, api_token, is_ligo, is_event_admin, "
+                "is_gwflow_ingest) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    next_id(conn, "users"),
+                    name,
+                    hash_token(token),
+                    int(ligo),
+                    int(event_admin),
+                    int(gwflow_ingest),
+                ),
             )
         else:
             conn.execute(
-                "UPDATE users SET api_token = ?, is_ligo = ?, is_event_admin = ? WHERE id = ?",
-                (hash_token(token), int(ligo), int(event_admin), row["id"]),
+                "UPDATE users SET api_token = ?, is_ligo = ?, is_event_admin = ?, "
+                "is_gwflow_ingest = ? WHERE id = ?",
+                (hash_token(token), int(ligo), int(event_admin), int(gwflow_ingest), row["id"]),
             )
             conn.execute("DELETE FROM refresh_tokens WHERE user_id = ?", (row["id"],))
     return token

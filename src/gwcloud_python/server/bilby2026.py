@@ -2,8 +2,7 @@
 
 The 2026 Bilby schema drops ``gwclouduser`` (so the 2023 ``QueryType`` can not be bound
 to it), adds GWFlow types and fields, and the sign-on plugin adds ``sessionUser``.  The
-Bilby resolvers themselves are the 2023 ones.  The local server keeps no GWFlow jobs:
-GWFlow queries answer null or empty and GWFlow mutations are refused.
+Bilby resolvers themselves are the 2023 ones; GWFlow's are in :mod:`.gwflow_api`.
 """
 
 from __future__ import annotations
@@ -14,20 +13,38 @@ from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
 from .bilby_queries import (
-    connection,
+    _ORDER,
+    _job_page,
+    _page_size,
     resolve_all_labels,
     resolve_bilby_job,
-    resolve_bilby_jobs,
     resolve_bilby_result_files,
     resolve_public_bilby_jobs,
     resolve_upload_token,
 )
 from .context import caller, login
 from .errors import ServiceError
+from .gwflow import decode_any_pk
+from .gwflow_api import (
+    bilby_job_node_2026,
+    gwflow_job_type,
+    resolve_gwflow_job,
+    resolve_gwflow_job_by_sname,
+    resolve_gwflow_jobs,
+    resolve_gwflow_pending_files,
+    resolve_gwflowjob_set,
+    resolve_link_bilby_job,
+    resolve_upload_gwflow_file,
+    resolve_upsert_gwflow_job,
+)
 
-__all__ = ["event_type_2026", "gwflow_mutation", "query_2026"]
-
-GWFLOW_UNSUPPORTED = "GWFlow jobs are not supported by the local server"
+__all__ = [
+    "bilby_job_node_2026",
+    "event_type_2026",
+    "gwflow_job_type",
+    "gwflow_mutation",
+    "query_2026",
+]
 
 query_2026: QueryType = QueryType()
 gwflow_mutation: MutationType = MutationType()
@@ -40,29 +57,35 @@ query_2026.set_field("generateBilbyJobUploadToken", resolve_upload_token)
 query_2026.set_field("allLabels", resolve_all_labels)
 
 
-def _empty_connection() -> dict[str, Any]:
-    return connection([], 0, False)
-
-
 @query_2026.field("bilbyJobs")
 def resolve_bilby_jobs_2026(
-    obj: Any,
+    _obj: Any,
     info: GraphQLResolveInfo,
     gwflow_job: str | None = None,
     gwflow_analysis_uid: str | None = None,
-    user: str | None = None,
-    **kwargs: Any,
+    first: int | None = None,
+    after: str | None = None,
+    order_by: str | None = None,
+    **_kwargs: Any,
 ) -> dict[str, Any]:
-    """Page through the caller's own jobs.
+    """Page through the caller's own jobs, optionally those linked to GWFlow.
 
-    ``user`` is accepted and ignored (the caller's jobs are returned, as in 2023); a
-    ``gwflowJob`` or ``gwflowAnalysisUid`` filter matches nothing, since no local job
-    is linked to a GWFlow job.
+    ``user`` is accepted and ignored (the caller's jobs are returned, as in 2023).
+    ``gwflowJob`` (any ``<type>:<pk>`` id of a GWFlow job; an undecodable one matches
+    nothing) and ``gwflowAnalysisUid`` (exact) filter the caller's jobs by their link.
     """
-    page: dict[str, Any] = resolve_bilby_jobs(obj, info, **kwargs)
-    if gwflow_job is not None or gwflow_analysis_uid is not None:
-        return _empty_connection()
-    return page
+    user = login(info)
+    order = _ORDER.get(order_by or "-creationTime")
+    if order is None:
+        raise ServiceError(f"Unsupported orderBy {order_by!r}")
+    where, params = ["j.user_id = ?"], list[Any]([user.id])
+    if gwflow_job is not None:
+        where.append("j.gwflow_job_id = ?")
+        params.append(decode_any_pk(gwflow_job) or -1)
+    if gwflow_analysis_uid is not None:
+        where.append("j.gwflow_analysis_uid = ?")
+        params.append(gwflow_analysis_uid)
+    return _job_page(info, " AND ".join(where), params, order, _page_size(first), after)
 
 
 @query_2026.field("sessionUser")
@@ -71,37 +94,11 @@ def resolve_session_user(_obj: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     return {"is_authenticated": caller(info) is not None}
 
 
-@query_2026.field("gwflowJob")
-@query_2026.field("gwflowJobBySname")
-def resolve_gwflow_job(_obj: Any, info: GraphQLResolveInfo, **_kwargs: Any) -> None:
-    """Return null: there are no GWFlow jobs."""
-    caller(info)
-
-
-@query_2026.field("gwflowJobs")
-def resolve_gwflow_jobs(_obj: Any, info: GraphQLResolveInfo, **_kwargs: Any) -> dict[str, Any]:
-    """Return an empty connection."""
-    caller(info)
-    return _empty_connection()
-
-
-@query_2026.field("gwflowPendingFiles")
-def resolve_gwflow_pending_files(_obj: Any, info: GraphQLResolveInfo) -> list[Any]:
-    """Return no pending files (login required, like the real service)."""
-    login(info)
-    return []
-
-
-@gwflow_mutation.field("upsertGwflowJob")
-@gwflow_mutation.field("uploadGwflowFile")
-@gwflow_mutation.field("linkBilbyJobToGwflow")
-def resolve_gwflow_mutation(_obj: Any, info: GraphQLResolveInfo, **_kwargs: Any) -> None:
-    """Refuse GWFlow changes."""
-    login(info)
-    raise ServiceError(GWFLOW_UNSUPPORTED)
-
-
-@event_type_2026.field("gwflowjobSet")
-def resolve_gwflowjob_set(_obj: Any, _info: GraphQLResolveInfo, **_kwargs: Any) -> dict[str, Any]:
-    """Return an empty connection."""
-    return _empty_connection()
+query_2026.set_field("gwflowJob", resolve_gwflow_job)
+query_2026.set_field("gwflowJobBySname", resolve_gwflow_job_by_sname)
+query_2026.set_field("gwflowJobs", resolve_gwflow_jobs)
+query_2026.set_field("gwflowPendingFiles", resolve_gwflow_pending_files)
+gwflow_mutation.set_field("upsertGwflowJob", resolve_upsert_gwflow_job)
+gwflow_mutation.set_field("uploadGwflowFile", resolve_upload_gwflow_file)
+gwflow_mutation.set_field("linkBilbyJobToGwflow", resolve_link_bilby_job)
+event_type_2026.set_field("gwflowjobSet", resolve_gwflowjob_set)

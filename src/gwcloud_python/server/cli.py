@@ -31,7 +31,7 @@ _EXTRA_MODULES = ("ariadne", "graphql", "starlette", "uvicorn", "jwt")
 #: Printed on stdout before the ready line when normal-job files have their own listener.
 JOB_CONTROLLER_LINE = "gwcloud-server job controller listening on "
 READY_LINE = "gwcloud-server listening on "
-_SCHEMAS = ("2023", "2026")
+_SCHEMAS = ("2023", "2026", "2026-next")
 #: Environment variable holding the admin secret of ``run --admin``.
 ADMIN_SECRET_ENV = "GWCLOUD_ADMIN_SECRET"  # noqa: S105
 #: Printed on stdout after the ready line when ``--admin`` made up its own secret.
@@ -138,8 +138,9 @@ def _parser() -> argparse.ArgumentParser:
         "--schema",
         choices=_SCHEMAS,
         default="2023",
-        help="service generation: 2023 (/bilby/graphql + /auth/graphql, JWTs; the default) "
-        "or 2026 (/graphql, Authorization: <api token>)",
+        help="service generation: 2023 (/bilby/graphql + /auth/graphql, JWTs; the default), "
+        "2026 (/graphql, Authorization: <api token>) or 2026-next (2026 with the schema "
+        "the service announced: no isLigoEvent, no ligoOnly)",
     )
 
     user = sub.add_parser(
@@ -154,6 +155,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     user.add_argument(
         "--event-admin", action="store_true", help="may create, change and delete event IDs"
+    )
+    user.add_argument(
+        "--gwflow-ingest",
+        action="store_true",
+        help="the GWFlow ingest user (may upsert GWFlow jobs, upload and link their files)",
     )
     user.add_argument(
         "--rotate",
@@ -204,7 +210,7 @@ def usage_lines(base_url: str, schema: str, job_controller_url: str | None = Non
     base_url : str
         ``http://HOST:PORT`` of the main listener.
     schema : str
-        ``"2023"`` or ``"2026"``.
+        ``"2023"``, ``"2026"`` or ``"2026-next"``.
     job_controller_url : str, optional
         ``http://HOST:PORT`` of the job-controller listener, in split mode.
 
@@ -213,7 +219,7 @@ def usage_lines(base_url: str, schema: str, job_controller_url: str | None = Non
     list of str
         Human-readable lines.
     """
-    if schema == "2026":
+    if schema != "2023":
         endpoints = {"endpoint": f"{base_url}/graphql"}
         lines = [f"  GraphQL endpoint: {endpoints['endpoint']}"]
     else:
@@ -346,7 +352,15 @@ def _run_data_command(args: argparse.Namespace) -> None:
                     f"user {args.name!r} already exists and keeps its token; "
                     "add --rotate to issue a new one (the old one then stops working)"
                 )
-            print(add_user(state, args.name, ligo=args.ligo, event_admin=args.event_admin))
+            print(
+                add_user(
+                    state,
+                    args.name,
+                    ligo=args.ligo,
+                    event_admin=args.event_admin,
+                    gwflow_ingest=args.gwflow_ingest,
+                )
+            )
         elif args.command == "seed-demo":
             result: dict[str, Any] = seed_demo(state, rotate_tokens=False)
             kept = sorted(name for name, token in result["users"].items() if token is None)

@@ -154,7 +154,41 @@ CREATE TABLE IF NOT EXISTS download_ids (
     file_id INTEGER NOT NULL,
     expires_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS gwflow_jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sname TEXT UNIQUE NOT NULL CHECK (length(sname) <= 64),
+    user_id INTEGER,
+    schema_version TEXT NOT NULL DEFAULT '' CHECK (length(schema_version) <= 8),
+    libraries TEXT NOT NULL DEFAULT '[]',
+    is_pruned INTEGER NOT NULL DEFAULT 0,
+    ligo_only INTEGER NOT NULL DEFAULT 1,
+    event_fk INTEGER,
+    current_history_id TEXT NOT NULL DEFAULT '' CHECK (length(current_history_id) <= 64),
+    current_history_timestamp TEXT,
+    creation_time REAL NOT NULL,
+    last_updated REAL NOT NULL,
+    metadata TEXT
+);
+CREATE INDEX IF NOT EXISTS gwflow_jobs_updated ON gwflow_jobs (last_updated DESC, id DESC);
+CREATE TABLE IF NOT EXISTS gwflow_files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id INTEGER NOT NULL,
+    analysis_uid TEXT NOT NULL DEFAULT '' CHECK (length(analysis_uid) <= 128),
+    path TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    file_size INTEGER,
+    md5_sum TEXT NOT NULL DEFAULT '' CHECK (length(md5_sum) <= 32),
+    uploaded INTEGER NOT NULL DEFAULT 0,
+    download_token TEXT UNIQUE NOT NULL,
+    UNIQUE (job_id, analysis_uid, path)
+);
 """
+#: Columns added after a table's first version: (table, column, declaration).
+_ADDED_COLUMNS = (
+    ("users", "is_gwflow_ingest", "INTEGER NOT NULL DEFAULT 0"),
+    ("jobs", "gwflow_job_id", "INTEGER"),
+    ("jobs", "gwflow_analysis_uid", "TEXT"),
+)
 
 
 class Database:
@@ -174,7 +208,15 @@ class Database:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._add_missing_columns()
         self._hash_stored_tokens()
+
+    def _add_missing_columns(self) -> None:
+        """Bring the tables of a data directory made by an older version up to date."""
+        for table, column, declaration in _ADDED_COLUMNS:
+            known = {row["name"] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in known:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _hash_stored_tokens(self) -> None:
         """Replace plaintext tokens of a data directory made by an older version."""

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from .content import iter_generated
+from .gwflow_files import gwflow_download
 from .jobs import JOB_TYPE_NORMAL, JOB_TYPE_UPLOADED
 from .state import ServerState
 
@@ -153,7 +154,10 @@ def download_endpoint(state: ServerState, job_type: int) -> Any:
     job_type : int
         ``JOB_TYPE_NORMAL`` (``/job/apiv1/file/``) or ``JOB_TYPE_UPLOADED``
         (``/bilby/file_download/`` in 2023 mode, ``/file_download/`` in 2026 mode); an
-        ID of the other kind answers 404.
+        ID of the other kind answers 404.  In 2026 mode ``/file_download/`` also
+        serves GWFlow files by their permanent ``downloadToken``
+        (:func:`~gwcloud_python.server.gwflow_files.gwflow_download`: no validators,
+        no ranges, the caller authenticated by ``Authorization: <api token>``).
 
     Returns
     -------
@@ -169,6 +173,9 @@ def download_endpoint(state: ServerState, job_type: int) -> Any:
             "JOIN files f ON f.id = d.file_id JOIN jobs j ON j.id = f.job_id WHERE d.id = ?",
             (file_id,),
         )
+        if row is None and job_type == JOB_TYPE_UPLOADED and state.config.schema != "2023":
+            gwflow = gwflow_download(state, request)  # a GWFlow file's permanent token
+            return _not_found() if gwflow is None else gwflow
         if row is None or float(row["expires_at"]) < time.time():
             return _not_found()
         if int(row["job_type"]) != job_type:

@@ -361,6 +361,8 @@ def job_value(row: Any, user: User | None, labels: list[dict[str, Any]]) -> dict
             "date": iso(float(row["status_time"])),
         },
         "params": None,
+        "gwflow_job_fk": row["gwflow_job_id"],
+        "gwflow_analysis_uid": row["gwflow_analysis_uid"] or None,
     }
 
 

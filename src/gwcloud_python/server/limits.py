@@ -32,6 +32,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .db import hash_token
+from .gwflow_files import upload_problem as gwflow_upload_problem
 from .state import ServerConfig, ServerState
 
 __all__ = [
@@ -43,7 +44,12 @@ __all__ = [
 ]
 
 #: Mutations that carry files; the only ones a multipart request may hold.
-UPLOAD_FIELDS = ("uploadBilbyJob", "uploadHdf5BilbyJob", "uploadSupportingFiles")
+UPLOAD_FIELDS = (
+    "uploadBilbyJob",
+    "uploadHdf5BilbyJob",
+    "uploadSupportingFiles",
+    "uploadGwflowFile",
+)
 #: Largest ``operations`` part read before the files of a multipart request.
 _MAX_OPERATIONS_BYTES = 1024 * 1024
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
@@ -236,7 +242,9 @@ def _upload_fields(operations: Any) -> list[tuple[str, str, dict[str, Any]]]:
     return result
 
 
-def upload_token_problem(state: ServerState, operations: Any) -> tuple[str, str | None] | None:
+def upload_token_problem(
+    state: ServerState, operations: Any, authorization: str = ""
+) -> tuple[str, str | None] | None:
     """Check the tokens of a multipart upload before its files are read.
 
     Parameters
@@ -245,6 +253,9 @@ def upload_token_problem(state: ServerState, operations: Any) -> tuple[str, str 
         Server state.
     operations : object
         The decoded ``operations`` part.
+    authorization : str
+        The request's ``Authorization`` header (``uploadGwflowFile`` needs an ingest
+        user's API token).
 
     Returns
     -------
@@ -257,7 +268,11 @@ def upload_token_problem(state: ServerState, operations: Any) -> tuple[str, str 
     except (GraphQLError, ValueError, TypeError) as exc:
         return f"Invalid upload request: {exc}", None
     for name, key, value in fields:
-        if name == "uploadSupportingFiles":
+        if name == "uploadGwflowFile":
+            gwflow_problem = gwflow_upload_problem(state, authorization, value)
+            if gwflow_problem is not None:
+                return gwflow_problem, key
+        elif name == "uploadSupportingFiles":
             entries = value.get("supportingFiles") or []
             for entry in entries if isinstance(entries, list) else []:
                 token = entry.get("fileToken") if isinstance(entry, dict) else None
@@ -356,7 +371,9 @@ class BodyGuardMiddleware:
                     operations = json.loads(part[1])
                 except ValueError:
                     operations = None
-                problem = upload_token_problem(self.state, operations)
+                problem = upload_token_problem(
+                    self.state, operations, headers.get("authorization", "")
+                )
             if problem is not None:
                 message_text, key = problem
                 error: dict[str, Any] = {"message": message_text}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from .gwflow_files import clean_gwflow_leftovers
 from .state import ServerState, remove_tree
 
 __all__ = ["clean_leftovers"]
@@ -22,7 +23,8 @@ def clean_leftovers(state: ServerState) -> dict[str, int]:
     * everything else under ``tmp/`` (half-extracted uploads, partial supporting files,
       unfinished result trees) is deleted;
     * ``jobs/<n>`` without a job row (a crash before the commit, or an older
-      version's debris) is deleted.
+      version's debris) is deleted;
+    * ``gwflow/<job>/<file>.part`` of an interrupted GWFlow upload is deleted.
 
     Parameters
     ----------
@@ -56,6 +58,7 @@ def clean_leftovers(state: ServerState) -> dict[str, int]:
         if not _JOB_DIR.match(entry.name) or int(entry.name) not in known:
             remove_tree(entry)
             removed += 1
+    removed += clean_gwflow_leftovers(state)
     if restored or removed:
         _log.warning(
             "start-up clean-up: %d interrupted job(s) finished, %d leftover(s) removed",

@@ -6,7 +6,6 @@ import json
 import logging
 import re
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -112,10 +111,27 @@ class RequestLogMiddleware:
             return await receive()
 
         status = {"code": 0}
+        pending = not scope["path"].startswith("/_admin")  # to be listed once
+
+        def record(code: int) -> None:
+            self.state.requests.append(
+                {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "operation": operation,
+                    "status": code,
+                }
+            )
 
         async def watch(message: Message) -> None:
+            nonlocal pending
             if message["type"] == "http.response.start":
                 status["code"] = int(message["status"])
+                # listed once the answer starts: a client that has read the whole body
+                # and asks GET /_admin/requests next finds it, however the body ended
+                if pending:
+                    pending = False
+                    record(status["code"])
             await send(message)
 
         scope = dict(scope)
@@ -135,11 +151,5 @@ class RequestLogMiddleware:
                 elapsed,
                 " correlation-id" if _has_correlation_id(scope) else "",
             )
-            if not scope["path"].startswith("/_admin"):
-                entry: dict[str, Any] = {
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "operation": operation,
-                    "status": code,
-                }
-                self.state.requests.append(entry)
+            if pending:  # no answer was started
+                record(code)

@@ -58,8 +58,8 @@ def load_sdl(name: str, version: str = "2023") -> str:
     name : str
         ``"bilby"`` or ``"auth"`` (2023); ``"bilby"`` or ``"session_user"`` (2026).
     version : str
-        ``"2023"`` reads ``<schema dir>/<name>.graphql``; ``"2026"`` reads
-        ``<schema dir>/2026/<name>.graphql``.
+        ``"2023"`` reads ``<schema dir>/<name>.graphql``; ``"2026"`` and
+        ``"2026-next"`` read ``<schema dir>/<version>/<name>.graphql``.
 
     Returns
     -------
@@ -73,8 +73,8 @@ def load_sdl(name: str, version: str = "2023") -> str:
     """
     if version == "2023":
         path = schema_dir() / f"{name}.graphql"
-    elif version == "2026":
-        path = schema_dir() / "2026" / f"{name}.graphql"
+    elif version in ("2026", "2026-next"):
+        path = schema_dir() / version / f"{name}.graphql"
     else:
         raise ValueError(f"unknown schema version {version!r}")
     text: str = load_schema_from_path(str(path))

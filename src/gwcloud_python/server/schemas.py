@@ -11,7 +11,13 @@ from ariadne import ScalarType, make_executable_schema, upload_scalar
 from graphql import GraphQLSchema
 
 from .auth_api import auth_mutation, auth_query
-from .bilby2026 import event_type_2026, gwflow_mutation, query_2026
+from .bilby2026 import (
+    bilby_job_node_2026,
+    event_type_2026,
+    gwflow_job_type,
+    gwflow_mutation,
+    query_2026,
+)
 from .bilby_mutations import mutation
 from .bilby_queries import query
 from .event_ids import event_mutation, event_query, event_type
@@ -126,17 +132,34 @@ def build_auth_schema() -> GraphQLSchema:
     return schema
 
 
-def build_bilby_2026_schema() -> GraphQLSchema:
+def build_bilby_2026_schema(version: str = "2026") -> GraphQLSchema:
     """Return the executable 2026 Bilby schema.
+
+    Parameters
+    ----------
+    version : {"2026", "2026-next"}
+        ``"2026"``: the service as recorded. ``"2026-next"``: the schema it has announced,
+        ``schema/2026-next/bilby.graphql`` (no ``isLigoEvent``, no ``ligoOnly``). The
+        resolvers are the same: they read the LIGO flags of their input with ``.get``
+        (absent means not LIGO-only for an event ID; a new GWFlow job stays LIGO-only,
+        as the server's default) and a field missing from the schema is never resolved.
 
     Returns
     -------
     GraphQLSchema
-        ``schema/2026/bilby.graphql`` extended by ``schema/2026/session_user.graphql``,
-        bound to the local resolvers (the 2023 ones where the fields match).
+        ``schema/<version>/bilby.graphql`` extended by ``schema/2026/session_user.graphql``
+        (the sign-on plugin's field, the same in both), bound to the local resolvers
+        (the 2023 ones where the fields match).
+
+    Raises
+    ------
+    ValueError
+        For another ``version``.
     """
+    if version not in ("2026", "2026-next"):
+        raise ValueError(f"not a 2026 schema version: {version!r}")
     schema: GraphQLSchema = make_executable_schema(
-        [load_sdl("bilby", "2026"), load_sdl("session_user", "2026")],
+        [load_sdl("bilby", version), load_sdl("session_user", "2026")],
         query_2026,
         event_query,
         mutation,
@@ -146,6 +169,8 @@ def build_bilby_2026_schema() -> GraphQLSchema:
         event_mutation,
         event_type,
         event_type_2026,
+        gwflow_job_type,
+        bilby_job_node_2026,
         decimal_scalar,
         datetime_scalar,
         big_int_scalar,

@@ -8,6 +8,7 @@ from typing import Any
 
 from .auth import add_user
 from .db import next_id
+from .gwflow import create_gwflow_job
 from .ids import new_token, to_global_id
 from .jobs import (
     COMPLETED,
@@ -42,6 +43,96 @@ _USERS = {
     "ligo": (True, False),
     "admin": (True, True),
 }
+#: The GWFlow ingest user of the demo set (a LIGO member, so it sees its own jobs).
+GWFLOW_INGEST_USER = "gwflow-ingest"
+
+
+def _pe_metadata(sname: str, uids: list[str]) -> dict[str, Any]:
+    return {
+        "Sname": sname,
+        "ParameterEstimation": {
+            "results": [
+                {
+                    "uid": uid,
+                    "inference_software": "bilby",
+                    "waveform_approximant": "IMRPhenomXPHM",
+                    "run_status": "complete",
+                    "review_status": "ongoing",
+                    "analysts": [{"name": "Demo Analyst"}],
+                    "reviewers": ["Demo Reviewer"],
+                }
+                for uid in uids
+            ]
+        },
+        "GraceDB": {
+            "Events": [{"uid": "G" + sname[1:7]}],
+            "instruments": "H1,L1",
+            "far": "1e-10",
+        },
+    }
+
+
+#: (sname, ligo_only, is_pruned, event trigger, analysis uids, uploaded, pending).
+_GWFLOW_JOBS = [
+    ("S230518h", False, False, None, ["pe-online"], 2, 1),
+    ("S230529ay", True, False, None, ["pe-online", "pe-offline"], 2, 1),
+    ("S190425z", True, False, "S190425z", ["pe-online"], 1, 0),
+    ("S230601bf", True, True, None, ["pe-online"], 1, 1),
+]
+
+
+def _seed_gwflow(state: ServerState) -> dict[str, str]:
+    """Create the demo GWFlow jobs once; return ``{sname: GWFlowJob id}``."""
+    existing = state.db.get_setting("demo_gwflow_jobs", "")
+    if existing:
+        result: dict[str, str] = json.loads(existing)
+        return result
+    jobs: dict[str, str] = {}
+    for sname, ligo_only, pruned, event, uids, uploaded, pending in _GWFLOW_JOBS:
+        files: list[dict[str, Any]] = [
+            {
+                "analysis_uid": "",
+                "path": f"CIT:/home/cbc/{sname}/superevent.json",
+                "file_name": "superevent.json",
+                "data": json.dumps({"sname": sname}).encode(),
+            }
+        ]
+        for k in range(1, uploaded):
+            uid = uids[(k - 1) % len(uids)]
+            files.append(
+                {
+                    "analysis_uid": uid,
+                    "path": f"CIT:/home/pe/{sname}/{uid}/{uid}_result_{k}.json",
+                    "file_name": f"{uid}_result_{k}.json",
+                    "data": (f'{{"sname": "{sname}", "uid": "{uid}", "n": {k}}}\n' * 64).encode(),
+                }
+            )
+        for k in range(pending):
+            uid = uids[-1]
+            files.append(
+                {
+                    "analysis_uid": uid,
+                    "path": f"CIT:/home/pe/{sname}/{uid}/posterior_{k}.h5",
+                    "file_name": f"posterior_{k}.h5",
+                    "data": None,
+                    "md5_sum": "0" * 32,
+                    "file_size": 1024,
+                }
+            )
+        made = create_gwflow_job(
+            state,
+            sname,
+            files=files,
+            ligo_only=ligo_only,
+            is_pruned=pruned,
+            metadata=_pe_metadata(sname, uids),
+            libraries=["cbc-workflow-o4a"],
+            event_id=event,
+            owner=GWFLOW_INGEST_USER,
+        )
+        jobs[sname] = str(made["id"])
+    state.db.set_setting("demo_gwflow_jobs", json.dumps(jobs))
+    return jobs
 
 
 def _ini(label: str, trigger: float) -> str:
@@ -81,7 +172,9 @@ def seed_demo(state: ServerState, *, rotate_tokens: bool = True) -> dict[str, An
     Returns
     -------
     dict
-        ``{"users": {name: api_token or None}, "jobs": {key: global id}}``.
+        ``{"users": {name: api_token or None}, "jobs": {key: global id},
+        "gwflow_jobs": {sname: GWFlowJob id}}``; the users include the GWFlow
+        ingest user ``gwflow-ingest`` (LIGO).
     """
     ensure_labels(state)
     existing_users = {str(r["username"]) for r in state.db.query("SELECT username FROM users")}
@@ -93,9 +186,14 @@ def seed_demo(state: ServerState, *, rotate_tokens: bool = True) -> dict[str, An
         )
         for name, (ligo, admin) in _USERS.items()
     }
+    users[GWFLOW_INGEST_USER] = (
+        add_user(state, GWFLOW_INGEST_USER, ligo=True, gwflow_ingest=True)
+        if rotate_tokens or GWFLOW_INGEST_USER not in existing_users
+        else None
+    )
     existing = state.db.get_setting("demo_jobs", "")
     if existing:
-        return {"users": users, "jobs": json.loads(existing)}
+        return {"users": users, "jobs": json.loads(existing), "gwflow_jobs": _seed_gwflow(state)}
     ids = {r["username"]: int(r["id"]) for r in state.db.query("SELECT id, username FROM users")}
     now = time.time()
     jobs: dict[str, str] = {}
@@ -149,7 +247,7 @@ def seed_demo(state: ServerState, *, rotate_tokens: bool = True) -> dict[str, An
         conn.execute(
             "INSERT INTO settings (key, value) VALUES ('demo_jobs', ?)", (json.dumps(jobs),)
         )
-    return {"users": users, "jobs": jobs}
+    return {"users": users, "jobs": jobs, "gwflow_jobs": _seed_gwflow(state)}
 
 
 def seed_scale(state: ServerState, jobs: int, files_per_job: int, file_size: int) -> dict[str, Any]:

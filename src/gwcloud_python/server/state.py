@@ -15,7 +15,9 @@ from .db import Database
 
 __all__ = ["SCHEMA_VERSIONS", "ServerConfig", "ServerState", "remove_tree"]
 
-SCHEMA_VERSIONS = ("2023", "2026")
+#: ``"2026-next"`` is the 2026 service as it has announced it will be: no LIGO flags
+#: (``schema/2026-next``); it is served like ``"2026"`` in every other respect.
+SCHEMA_VERSIONS = ("2023", "2026", "2026-next")
 #: What a data directory holds; a directory holding only these is made private.
 _OWN_NAMES = frozenset(
     {
@@ -26,6 +28,7 @@ _OWN_NAMES = frozenset(
         "jwt_secret",
         "jobs",
         "supporting",
+        "gwflow",
         "tmp",
         "server.log",
     }
@@ -51,8 +54,9 @@ class ServerConfig:
         Seconds a submitted job runs before completing.
     schema : str
         Service generation to imitate: ``"2023"`` (separate Bilby and auth endpoints,
-        JWTs) or ``"2026"`` (one ``/graphql`` endpoint, API tokens sent as they are).
-        Both use the same data-directory layout.
+        JWTs), ``"2026"`` (one ``/graphql`` endpoint, API tokens sent as they are) or
+        ``"2026-next"`` (the same, with the announced schema: no ``isLigoEvent``, no
+        ``ligoOnly``). All use the same data-directory layout.
     admin_secret : str or None
         When set, the ``/_admin/*`` routes exist and every call must send this value in
         the ``X-Admin-Secret`` header; when None (the default) they do not exist.
@@ -179,7 +183,7 @@ class ServerState:
                 config.data_dir,
                 ", ".join(foreign[:3]),
             )
-        for sub in ("jobs", "supporting", "tmp"):
+        for sub in ("jobs", "supporting", "gwflow", "tmp"):
             (config.data_dir / sub).mkdir(mode=0o700, exist_ok=True)
             _make_private(config.data_dir / sub, 0o700)
         secret_file = config.data_dir / "jwt_secret"
@@ -204,6 +208,11 @@ class ServerState:
     def supporting_dir(self) -> Path:
         """Directory holding uploaded supporting files, named by token."""
         return self.config.data_dir / "supporting"
+
+    @property
+    def gwflow_dir(self) -> Path:
+        """Directory holding mirrored GWFlow files, ``<job pk>/<file pk>``."""
+        return self.config.data_dir / "gwflow"
 
     @property
     def tmp_dir(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import queue
 import secrets
@@ -10,6 +11,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, NoReturn
@@ -44,8 +47,10 @@ class LocalServer:
         Seconds a submitted job runs.
     schema : str
         ``"2023"`` (default: ``/bilby/graphql`` and ``/auth/graphql``, JWTs) or
-        ``"2026"`` (one ``/graphql`` endpoint taking ``Authorization: <api token>``).
-        A data directory may be used by either mode.
+        ``"2026"`` (one ``/graphql`` endpoint taking ``Authorization: <api token>``), or
+        ``"2026-next"``: the 2026 service with the schema it has announced
+        (``schema/2026-next``: no ``isLigoEvent``, no ``ligoOnly``).  A data directory
+        may be used by any mode.
     split_job_controller : bool
         Serve normal-job files (``/job/apiv1/file/``) from a second listener, as the
         public service serves them from its job controller's host; the main port then
@@ -114,6 +119,7 @@ class LocalServer:
         self.max_upload_bytes = max_upload_bytes
         self.max_extracted_bytes = max_extracted_bytes
         self._job_controller_url: str | None = None
+        self._admin_client: httpx.Client | None = None
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> LocalServer:
@@ -185,8 +191,9 @@ class LocalServer:
         lines: queue.Queue[str] = queue.Queue()
 
         def pump(stream: IO[str]) -> None:
-            for line in stream:
-                lines.put(line)
+            with stream:  # closed at the end of output (the child exited), not by GC
+                for line in stream:
+                    lines.put(line)
             lines.put("")
 
         assert process.stdout is not None
@@ -244,6 +251,9 @@ class LocalServer:
             self._log = None
         self._base_url = None
         self._job_controller_url = None
+        if self._admin_client is not None:
+            self._admin_client.close()
+            self._admin_client = None
 
     def cleanup(self) -> None:
         """Stop the server and delete a temporary data directory it created."""
@@ -273,13 +283,22 @@ class LocalServer:
 
     @property
     def schema(self) -> str:
-        """Which service generation the server imitates, ``"2023"`` or ``"2026"``."""
+        """Which schema the server serves: ``"2023"``, ``"2026"`` or ``"2026-next"``."""
         return self._schema
+
+    @property
+    def service(self) -> str:
+        """Which deployment shape it has, ``"2023"`` or ``"2026"`` (a client's ``service=``).
+
+        ``"2026-next"`` is a 2026 service (one endpoint, API tokens) whose schema lacks
+        the LIGO flags that the service has announced it will drop.
+        """
+        return "2023" if self._schema == "2023" else "2026"
 
     @property
     def endpoint(self) -> str:
         """The Bilby GraphQL endpoint (``/bilby/graphql``; ``/graphql`` in 2026 mode)."""
-        if self._schema == "2026":
+        if self.service == "2026":
             return self.base_url + "/graphql"
         return self.base_url + "/bilby/graphql"
 
@@ -293,7 +312,7 @@ class LocalServer:
             In 2026 mode, which has no auth endpoint (API tokens are sent as they are
             to :attr:`endpoint`), or when the server is not running.
         """
-        if self._schema == "2026":
+        if self.service == "2026":
             raise RuntimeError("a 2026-mode server has no auth endpoint; use endpoint")
         return self.base_url + "/auth/graphql"
 
@@ -316,7 +335,7 @@ class LocalServer:
     @property
     def file_download_url(self) -> str:
         """Where uploaded-job files download from (2026: ``/file_download/``)."""
-        if self._schema == "2026":
+        if self.service == "2026":
             return self.base_url + "/file_download/"
         return self.base_url + "/bilby/file_download/"
 
@@ -350,13 +369,31 @@ class LocalServer:
 
     def _admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**kwargs.pop("headers", {}), **self.admin_headers}
-        response = httpx.request(
-            method, f"{self.base_url}/_admin/{path}", timeout=60, headers=headers, **kwargs
+        response = self._admin_http().request(
+            method, f"{self.base_url}/_admin/{path}", headers=headers, **kwargs
         )
         response.raise_for_status()
         return response
 
-    def add_user(self, name: str, *, ligo: bool = False, event_admin: bool = False) -> str:
+    def _admin_http(self) -> httpx.Client:
+        """Return the client of the admin calls, made on first use.
+
+        Making an ``httpx.Client`` costs about 20 ms (its TLS context), twenty times an
+        admin call; without keep-alive, no connection outlives the call that opened it.
+        """
+        if self._admin_client is None:
+            limits = httpx.Limits(max_keepalive_connections=0)
+            self._admin_client = httpx.Client(timeout=60, limits=limits, trust_env=False)
+        return self._admin_client
+
+    def add_user(
+        self,
+        name: str,
+        *,
+        ligo: bool = False,
+        event_admin: bool = False,
+        gwflow_ingest: bool = False,
+    ) -> str:
         """Create (or re-key) a user.
 
         Parameters
@@ -367,13 +404,20 @@ class LocalServer:
             LIGO membership.
         event_admin : bool
             May write event IDs.
+        gwflow_ingest : bool
+            May call the GWFlow ingest operations (upsert, upload, link, pending files).
 
         Returns
         -------
         str
             The user's API token.
         """
-        body = {"name": name, "ligo": ligo, "event_admin": event_admin}
+        body = {
+            "name": name,
+            "ligo": ligo,
+            "event_admin": event_admin,
+            "gwflow_ingest": gwflow_ingest,
+        }
         token: str = self._admin("POST", "users", json=body).json()["token"]
         return token
 
@@ -434,6 +478,287 @@ class LocalServer:
     def clear_faults(self) -> None:
         """Remove every fault rule."""
         self._admin("DELETE", "faults")
+
+    # -- isolation, fault windows and factories (used by the pytest plugin) ----------
+    def reset(self) -> None:
+        """Empty the server's data without restarting it (``POST /_admin/reset``).
+
+        Users, tokens, jobs, files and event IDs are deleted, the standard labels are
+        made again, fault rules and the request log are cleared; the port, the admin
+        secret and the JWT secret stay.  Job and user numbers keep counting up, so an
+        ID or token from before the reset never names new data.
+        """
+        self._admin("POST", "reset")
+
+    @contextmanager
+    def faults(
+        self, kind: str, times: int = 1, *, match: str | None = None, **params: Any
+    ) -> Iterator[None]:
+        """Misbehave for the next ``times`` matching requests inside a ``with`` block.
+
+        Parameters
+        ----------
+        kind : str
+            ``"slow"`` (answer after ``seconds=``, default 1), ``"5xx"`` (answer
+            ``status=``, default 503), ``"drop"`` (send the headers and
+            ``after_bytes=`` bytes of the body, default 0, then break the connection),
+            ``"expire_jwts"`` (every JWT issued so far expires on entry; a 2026-mode
+            server has none), or any kind :meth:`set_fault` takes.
+        times : int
+            Number of matching requests affected (0 or less: all of them, until the
+            block ends).  Not used by ``"expire_jwts"``.
+        match : str, optional
+            GraphQL operation name, or URL path prefix starting with ``/``.
+        **params
+            Passed to :meth:`set_fault` (``seconds``, ``status``, ``after_bytes``...).
+
+        Yields
+        ------
+        None
+            When the block ends, what is left of this block's rule is removed; other
+            rules (an enclosing block's, :meth:`set_fault`'s) stay.
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``kind``.
+        """
+        from .faults import FAULT_KINDS  # the server's extra: this process starts it
+
+        aliases = {"slow": ("delay", "seconds", 1.0), "5xx": ("status", "status", 503)}
+        window = secrets.token_hex(8)
+        if kind == "expire_jwts":
+            self.expire_jwts()
+        else:
+            if kind not in aliases and kind not in FAULT_KINDS:
+                known = ", ".join(["slow", "5xx", "expire_jwts", *FAULT_KINDS])
+                raise ValueError(f"unknown fault kind {kind!r}; use one of {known}")
+            if kind in aliases:
+                kind, option, default = aliases[kind]
+                params.setdefault(option, default)
+            self.set_fault(kind, match=match, times=times, _window=window, **params)
+        try:
+            yield
+        finally:
+            if self._base_url is not None:
+                self._drop_fault_window(window)
+
+    def _drop_fault_window(self, window: str) -> None:
+        """Remove the rule a :meth:`faults` block set, keeping every other rule."""
+        rules: list[dict[str, Any]] = self._admin("GET", "faults").json()["faults"]
+        if not any(rule.get("_window") == window for rule in rules):
+            return
+        self.clear_faults()
+        for rule in rules:
+            if rule.get("_window") != window:
+                # what is left of it: "remaining" counts down (<= 0: until cleared)
+                kept = {k: v for k, v in rule.items() if k not in ("remaining", "times")}
+                self._admin("POST", "faults", json={**kept, "times": rule["remaining"]})
+
+    def _create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST to an admin factory; a refusal raises with the server's reason."""
+        response = self._admin_http().post(
+            f"{self.base_url}/_admin/factory/{path}", json=body, headers=self.admin_headers
+        )
+        if response.status_code in (400, 409):
+            raise ValueError(f"{path}: {response.json().get('error', response.text)}")
+        if response.status_code == 501:
+            raise NotImplementedError(response.json().get("error", response.text))
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def create_bilby_job(
+        self,
+        name: str,
+        files: Mapping[str, bytes] | None = None,
+        *,
+        private: bool = False,
+        owner: str | None = None,
+        description: str = "",
+        event_id: str | None = None,
+        labels: Sequence[str] = (),
+        ligo: bool = False,
+        job_type: str = "normal",
+        status: str = "Completed",
+        ini: str | None = None,
+        result_url: str | None = None,
+    ) -> str:
+        """Create a Bilby job holding the given files, without submitting or uploading it.
+
+        Parameters
+        ----------
+        name : str
+            Job name (letters, digits, ``_`` and ``-``).
+        files : mapping of str to bytes, optional
+            File content by path relative to the job's output directory, e.g.
+            ``{"result/GW1_corner.png": png_bytes}``; directories are implied.
+        private : bool
+            Visible to its owner only (public by default).
+        owner : str, optional
+            Username of the owner; created when missing.  Call :meth:`add_user` first
+            to get a token that sees a private job.  Default: a user ``factory``.
+        description : str
+            Job description.
+        event_id : str, optional
+            An existing event ID (see :meth:`create_event_id`).
+        labels : sequence of str
+            Existing label names, such as ``"Official"`` (what
+            ``get_official_job_list`` looks for) or ``"Production Run"``.
+        ligo : bool
+            A LIGO-only job.
+        job_type : str
+            ``"normal"``, ``"uploaded"`` or ``"external"`` (no files; give
+            ``result_url``).
+        status : str
+            Status name, ``"Completed"`` by default.
+        ini : str, optional
+            The job's ini file (a small one labelled ``name`` by default).
+        result_url : str, optional
+            Results location of an external job.
+
+        Returns
+        -------
+        str
+            The job's global ID, as ``GWCloud.get_job_by_id`` takes it.
+
+        Raises
+        ------
+        ValueError
+            When the server refuses the job (the message says why).
+        """
+        body: dict[str, Any] = {
+            "name": name,
+            "files": [
+                {"path": path, "data": base64.b64encode(bytes(data)).decode("ascii")}
+                for path, data in (files or {}).items()
+            ],
+            "private": private,
+            "description": description,
+            "event_id": event_id,
+            "labels": list(labels),
+            "ligo": ligo,
+            "job_type": job_type,
+            "status": status,
+            "ini": ini,
+            "result_url": result_url,
+        }
+        if owner is not None:
+            body["owner"] = owner
+        job_id: str = self._create("bilby-job", body)["id"]
+        return job_id
+
+    def create_event_id(
+        self,
+        event_id: str,
+        *,
+        trigger_id: str | None = None,
+        nickname: str | None = None,
+        ligo: bool = False,
+        gps_time: float = 1126259462.391,
+    ) -> str:
+        """Create an event ID.
+
+        Parameters
+        ----------
+        event_id : str
+            ``GWYYMMDD_hhmmss``, e.g. ``"GW150914_095045"``.
+        trigger_id : str, optional
+            ``SYYMMDD`` and one or two letters, e.g. ``"S150914a"``.
+        nickname : str, optional
+            Common name, e.g. ``"GW150914"``.
+        ligo : bool
+            Visible to LIGO members only.
+        gps_time : float
+            GPS time of the event.
+
+        Returns
+        -------
+        str
+            ``event_id``, as ``GWCloud.get_event_id`` takes it.
+
+        Raises
+        ------
+        ValueError
+            For a malformed or existing event ID.
+        """
+        body = {
+            "event_id": event_id,
+            "trigger_id": trigger_id,
+            "nickname": nickname,
+            "ligo": ligo,
+            "gps_time": gps_time,
+        }
+        created: str = self._create("event-id", body)["event_id"]
+        return created
+
+    def create_gwflow_job(
+        self,
+        sname: str,
+        files: Sequence[Mapping[str, Any]] = (),
+        *,
+        ligo_only: bool = True,
+        is_pruned: bool = False,
+        metadata: Mapping[str, Any] | None = None,
+        libraries: Sequence[Any] | None = None,
+        event_id: str | None = None,
+        owner: str | None = None,
+    ) -> dict[str, Any]:
+        """Create a GWFlow job with files (2026 mode).
+
+        Parameters
+        ----------
+        sname : str
+            The GWFlow superevent name, e.g. ``"S240413p"``.
+        files : sequence of mapping
+            One mapping per file: ``analysis_uid``, ``path``, ``file_name`` and
+            ``data`` (bytes; None registers a file that is still to be uploaded, with
+            optional ``md5_sum`` and ``file_size``).
+        ligo_only : bool
+            Visible to LIGO members only.
+        is_pruned : bool
+            Whether the job's files were pruned.
+        metadata : mapping, optional
+            The job's metadata.
+        libraries : sequence, optional
+            The job's libraries.
+        event_id : str, optional
+            An existing event ID the job belongs to.
+        owner : str, optional
+            Username of the owner.
+
+        Returns
+        -------
+        dict
+            ``{"id": GWFlow job ID, "sname": sname, "files": [{"id", "download_token",
+            "path", "analysis_uid"}, ...]}``.
+
+        Raises
+        ------
+        NotImplementedError
+            When the server has no GWFlow store.
+        ValueError
+            When the server refuses the job.
+        """
+        body: dict[str, Any] = {
+            "sname": sname,
+            "files": [
+                {
+                    **item,
+                    "data": None
+                    if item.get("data") is None
+                    else base64.b64encode(bytes(item["data"])).decode("ascii"),
+                }
+                for item in files
+            ],
+            "ligo_only": ligo_only,
+            "is_pruned": is_pruned,
+            "metadata": None if metadata is None else dict(metadata),
+            "libraries": None if libraries is None else list(libraries),
+            "event_id": event_id,
+            "owner": owner,
+        }
+        return self._create("gwflow-job", body)
 
     def expire_jwts(self) -> None:
         """Make every JWT issued so far expired (no effect in 2026 mode, which has no JWTs)."""

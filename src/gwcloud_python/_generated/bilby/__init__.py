@@ -4,9 +4,14 @@
 from ._generated_async_base import GWCloudAsyncBaseClient
 from ._generated_base import GWCloudBaseClient
 from .all_event_ids import AllEventIds, AllEventIdsAllEventIds
+from .all_event_ids_no_ligo_flag import (
+    AllEventIdsNoLigoFlag,
+    AllEventIdsNoLigoFlagAllEventIds,
+)
 from .async_client import AsyncBilbyClient
 from .base_model import BaseModel, Upload
 from .bilby_job import BilbyJob, BilbyJobBilbyJob
+from .bilby_job_no_ligo_flag import BilbyJobNoLigoFlag, BilbyJobNoLigoFlagBilbyJob
 from .bilby_jobs import (
     BilbyJobs,
     BilbyJobsBilbyJobs,
@@ -27,6 +32,26 @@ from .bilby_jobs_by_id import (
     BilbyJobsByIdJ8,
     BilbyJobsByIdJ9,
 )
+from .bilby_jobs_by_id_no_ligo_flag import (
+    BilbyJobsByIdNoLigoFlag,
+    BilbyJobsByIdNoLigoFlagJ0,
+    BilbyJobsByIdNoLigoFlagJ1,
+    BilbyJobsByIdNoLigoFlagJ2,
+    BilbyJobsByIdNoLigoFlagJ3,
+    BilbyJobsByIdNoLigoFlagJ4,
+    BilbyJobsByIdNoLigoFlagJ5,
+    BilbyJobsByIdNoLigoFlagJ6,
+    BilbyJobsByIdNoLigoFlagJ7,
+    BilbyJobsByIdNoLigoFlagJ8,
+    BilbyJobsByIdNoLigoFlagJ9,
+)
+from .bilby_jobs_no_ligo_flag import (
+    BilbyJobsNoLigoFlag,
+    BilbyJobsNoLigoFlagBilbyJobs,
+    BilbyJobsNoLigoFlagBilbyJobsEdges,
+    BilbyJobsNoLigoFlagBilbyJobsEdgesNode,
+    BilbyJobsNoLigoFlagBilbyJobsPageInfo,
+)
 from .bilby_result_files import (
     BilbyResultFiles,
     BilbyResultFilesBilbyResultFiles,
@@ -34,20 +59,33 @@ from .bilby_result_files import (
 )
 from .client import BilbyClient
 from .create_event_id import CreateEventId, CreateEventIdCreateEventId
+from .create_event_id_with_ligo_flag import (
+    CreateEventIdWithLigoFlag,
+    CreateEventIdWithLigoFlagCreateEventId,
+)
 from .delete_event_id import DeleteEventId, DeleteEventIdDeleteEventId
 from .event_id import EventId, EventIdEventId
+from .event_id_no_ligo_flag import EventIdNoLigoFlag, EventIdNoLigoFlagEventId
 from .fragments import (
     BilbyJobFields,
     BilbyJobFieldsEventId,
     BilbyJobFieldsJobStatus,
     BilbyJobFieldsLabels,
+    BilbyJobFieldsNoLigoFlag,
+    BilbyJobFieldsNoLigoFlagEventId,
+    BilbyJobFieldsNoLigoFlagJobStatus,
+    BilbyJobFieldsNoLigoFlagLabels,
     EventIDFields,
+    EventIDFieldsNoLigoFlag,
     JobStatusFields,
     LabelFields,
     PageInfoFields,
     PublicBilbyJobFields,
     PublicBilbyJobFieldsEventId,
     PublicBilbyJobFieldsJobStatus,
+    PublicBilbyJobFieldsNoLigoFlag,
+    PublicBilbyJobFieldsNoLigoFlagEventId,
+    PublicBilbyJobFieldsNoLigoFlagJobStatus,
 )
 from .generate_bilby_job_upload_token import (
     GenerateBilbyJobUploadToken,
@@ -93,8 +131,19 @@ from .public_bilby_jobs import (
     PublicBilbyJobsPublicBilbyJobsEdgesNode,
     PublicBilbyJobsPublicBilbyJobsPageInfo,
 )
+from .public_bilby_jobs_no_ligo_flag import (
+    PublicBilbyJobsNoLigoFlag,
+    PublicBilbyJobsNoLigoFlagPublicBilbyJobs,
+    PublicBilbyJobsNoLigoFlagPublicBilbyJobsEdges,
+    PublicBilbyJobsNoLigoFlagPublicBilbyJobsEdgesNode,
+    PublicBilbyJobsNoLigoFlagPublicBilbyJobsPageInfo,
+)
 from .update_bilby_job import UpdateBilbyJob, UpdateBilbyJobUpdateBilbyJob
 from .update_event_id import UpdateEventId, UpdateEventIdUpdateEventId
+from .update_event_id_with_ligo_flag import (
+    UpdateEventIdWithLigoFlag,
+    UpdateEventIdWithLigoFlagUpdateEventId,
+)
 from .upload_bilby_job import (
     UploadBilbyJob,
     UploadBilbyJobUploadBilbyJob,
@@ -114,6 +163,8 @@ from .upload_supporting_files import (
 __all__ = [
     "AllEventIds",
     "AllEventIdsAllEventIds",
+    "AllEventIdsNoLigoFlag",
+    "AllEventIdsNoLigoFlagAllEventIds",
     "AsyncBilbyClient",
     "BaseModel",
     "BilbyClient",
@@ -123,8 +174,14 @@ __all__ = [
     "BilbyJobFieldsEventId",
     "BilbyJobFieldsJobStatus",
     "BilbyJobFieldsLabels",
+    "BilbyJobFieldsNoLigoFlag",
+    "BilbyJobFieldsNoLigoFlagEventId",
+    "BilbyJobFieldsNoLigoFlagJobStatus",
+    "BilbyJobFieldsNoLigoFlagLabels",
     "BilbyJobFromIniStringMutationInput",
     "BilbyJobMutationInput",
+    "BilbyJobNoLigoFlag",
+    "BilbyJobNoLigoFlagBilbyJob",
     "BilbyJobs",
     "BilbyJobsBilbyJobs",
     "BilbyJobsBilbyJobsEdges",
@@ -141,21 +198,42 @@ __all__ = [
     "BilbyJobsByIdJ7",
     "BilbyJobsByIdJ8",
     "BilbyJobsByIdJ9",
+    "BilbyJobsByIdNoLigoFlag",
+    "BilbyJobsByIdNoLigoFlagJ0",
+    "BilbyJobsByIdNoLigoFlagJ1",
+    "BilbyJobsByIdNoLigoFlagJ2",
+    "BilbyJobsByIdNoLigoFlagJ3",
+    "BilbyJobsByIdNoLigoFlagJ4",
+    "BilbyJobsByIdNoLigoFlagJ5",
+    "BilbyJobsByIdNoLigoFlagJ6",
+    "BilbyJobsByIdNoLigoFlagJ7",
+    "BilbyJobsByIdNoLigoFlagJ8",
+    "BilbyJobsByIdNoLigoFlagJ9",
+    "BilbyJobsNoLigoFlag",
+    "BilbyJobsNoLigoFlagBilbyJobs",
+    "BilbyJobsNoLigoFlagBilbyJobsEdges",
+    "BilbyJobsNoLigoFlagBilbyJobsEdgesNode",
+    "BilbyJobsNoLigoFlagBilbyJobsPageInfo",
     "BilbyResultFiles",
     "BilbyResultFilesBilbyResultFiles",
     "BilbyResultFilesBilbyResultFilesFiles",
     "ChannelsInput",
     "CreateEventId",
     "CreateEventIdCreateEventId",
+    "CreateEventIdWithLigoFlag",
+    "CreateEventIdWithLigoFlagCreateEventId",
     "DataInput",
     "DeleteEventIDMutationInput",
     "DeleteEventId",
     "DeleteEventIdDeleteEventId",
     "DetectorInput",
     "EventIDFields",
+    "EventIDFieldsNoLigoFlag",
     "EventIDMutationInput",
     "EventId",
     "EventIdEventId",
+    "EventIdNoLigoFlag",
+    "EventIdNoLigoFlagEventId",
     "GWCloudAsyncBaseClient",
     "GWCloudBaseClient",
     "GenerateBilbyJobUploadToken",
@@ -178,7 +256,15 @@ __all__ = [
     "PublicBilbyJobFields",
     "PublicBilbyJobFieldsEventId",
     "PublicBilbyJobFieldsJobStatus",
+    "PublicBilbyJobFieldsNoLigoFlag",
+    "PublicBilbyJobFieldsNoLigoFlagEventId",
+    "PublicBilbyJobFieldsNoLigoFlagJobStatus",
     "PublicBilbyJobs",
+    "PublicBilbyJobsNoLigoFlag",
+    "PublicBilbyJobsNoLigoFlagPublicBilbyJobs",
+    "PublicBilbyJobsNoLigoFlagPublicBilbyJobsEdges",
+    "PublicBilbyJobsNoLigoFlagPublicBilbyJobsEdgesNode",
+    "PublicBilbyJobsNoLigoFlagPublicBilbyJobsPageInfo",
     "PublicBilbyJobsPublicBilbyJobs",
     "PublicBilbyJobsPublicBilbyJobsEdges",
     "PublicBilbyJobsPublicBilbyJobsEdgesNode",
@@ -191,6 +277,8 @@ __all__ = [
     "UpdateEventIDMutationInput",
     "UpdateEventId",
     "UpdateEventIdUpdateEventId",
+    "UpdateEventIdWithLigoFlag",
+    "UpdateEventIdWithLigoFlagUpdateEventId",
     "Upload",
     "UploadBilbyJob",
     "UploadBilbyJobMutationInput",

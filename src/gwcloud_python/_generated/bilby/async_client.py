@@ -6,21 +6,29 @@ from typing import Any, Optional, Union
 
 from ._generated_async_base import GWCloudAsyncBaseClient
 from .all_event_ids import AllEventIds
+from .all_event_ids_no_ligo_flag import AllEventIdsNoLigoFlag
 from .base_model import UNSET, UnsetType, Upload
 from .bilby_job import BilbyJob
+from .bilby_job_no_ligo_flag import BilbyJobNoLigoFlag
 from .bilby_jobs import BilbyJobs
 from .bilby_jobs_by_id import BilbyJobsById
+from .bilby_jobs_by_id_no_ligo_flag import BilbyJobsByIdNoLigoFlag
+from .bilby_jobs_no_ligo_flag import BilbyJobsNoLigoFlag
 from .bilby_result_files import BilbyResultFiles
 from .create_event_id import CreateEventId
+from .create_event_id_with_ligo_flag import CreateEventIdWithLigoFlag
 from .delete_event_id import DeleteEventId
 from .event_id import EventId
+from .event_id_no_ligo_flag import EventIdNoLigoFlag
 from .generate_bilby_job_upload_token import GenerateBilbyJobUploadToken
 from .generate_file_download_ids import GenerateFileDownloadIds
 from .input_types import SupportingFileUploadInput
 from .new_bilby_job_from_ini_string import NewBilbyJobFromIniString
 from .public_bilby_jobs import PublicBilbyJobs
+from .public_bilby_jobs_no_ligo_flag import PublicBilbyJobsNoLigoFlag
 from .update_bilby_job import UpdateBilbyJob
 from .update_event_id import UpdateEventId
+from .update_event_id_with_ligo_flag import UpdateEventIdWithLigoFlag
 from .upload_bilby_job import UploadBilbyJob
 from .upload_external_bilby_job import UploadExternalBilbyJob
 from .upload_supporting_files import UploadSupportingFiles
@@ -317,13 +325,12 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
         gps_time: Decimal,
         trigger_id: Union[Optional[str], UnsetType] = UNSET,
         nickname: Union[Optional[str], UnsetType] = UNSET,
-        is_ligo_event: Union[Optional[bool], UnsetType] = UNSET,
         **kwargs: Any,
     ) -> CreateEventId:
         query = gql("""
-            mutation CreateEventId($eventId: String!, $gpsTime: Decimal!, $triggerId: String, $nickname: String, $isLigoEvent: Boolean) {
+            mutation CreateEventId($eventId: String!, $gpsTime: Decimal!, $triggerId: String, $nickname: String) {
               createEventId(
-                input: {eventId: $eventId, gpsTime: $gpsTime, triggerId: $triggerId, nickname: $nickname, isLigoEvent: $isLigoEvent}
+                input: {eventId: $eventId, gpsTime: $gpsTime, triggerId: $triggerId, nickname: $nickname}
               ) {
                 result
               }
@@ -334,7 +341,6 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
             "gpsTime": gps_time,
             "triggerId": trigger_id,
             "nickname": nickname,
-            "isLigoEvent": is_ligo_event,
         }
         response = await self.execute(
             query=query, operation_name="CreateEventId", variables=variables, **kwargs
@@ -422,6 +428,74 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
         )
         data = self.get_data(response)
         return GenerateFileDownloadIds.model_validate(data)
+
+    async def create_event_id_with_ligo_flag(
+        self,
+        event_id: str,
+        gps_time: Decimal,
+        trigger_id: Union[Optional[str], UnsetType] = UNSET,
+        nickname: Union[Optional[str], UnsetType] = UNSET,
+        is_ligo_event: Union[Optional[bool], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> CreateEventIdWithLigoFlag:
+        query = gql("""
+            mutation CreateEventIdWithLigoFlag($eventId: String!, $gpsTime: Decimal!, $triggerId: String, $nickname: String, $isLigoEvent: Boolean) {
+              createEventId(
+                input: {eventId: $eventId, gpsTime: $gpsTime, triggerId: $triggerId, nickname: $nickname, isLigoEvent: $isLigoEvent}
+              ) {
+                result
+              }
+            }
+            """)
+        variables: dict[str, object] = {
+            "eventId": event_id,
+            "gpsTime": gps_time,
+            "triggerId": trigger_id,
+            "nickname": nickname,
+            "isLigoEvent": is_ligo_event,
+        }
+        response = await self.execute(
+            query=query,
+            operation_name="CreateEventIdWithLigoFlag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return CreateEventIdWithLigoFlag.model_validate(data)
+
+    async def update_event_id_with_ligo_flag(
+        self,
+        event_id: str,
+        gps_time: Union[Optional[float], UnsetType] = UNSET,
+        trigger_id: Union[Optional[str], UnsetType] = UNSET,
+        nickname: Union[Optional[str], UnsetType] = UNSET,
+        is_ligo_event: Union[Optional[bool], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> UpdateEventIdWithLigoFlag:
+        query = gql("""
+            mutation UpdateEventIdWithLigoFlag($eventId: String!, $gpsTime: Float, $triggerId: String, $nickname: String, $isLigoEvent: Boolean) {
+              updateEventId(
+                input: {eventId: $eventId, gpsTime: $gpsTime, triggerId: $triggerId, nickname: $nickname, isLigoEvent: $isLigoEvent}
+              ) {
+                result
+              }
+            }
+            """)
+        variables: dict[str, object] = {
+            "eventId": event_id,
+            "gpsTime": gps_time,
+            "triggerId": trigger_id,
+            "nickname": nickname,
+            "isLigoEvent": is_ligo_event,
+        }
+        response = await self.execute(
+            query=query,
+            operation_name="UpdateEventIdWithLigoFlag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return UpdateEventIdWithLigoFlag.model_validate(data)
 
     async def new_bilby_job_from_ini_string(
         self,
@@ -560,13 +634,12 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
         gps_time: Union[Optional[float], UnsetType] = UNSET,
         trigger_id: Union[Optional[str], UnsetType] = UNSET,
         nickname: Union[Optional[str], UnsetType] = UNSET,
-        is_ligo_event: Union[Optional[bool], UnsetType] = UNSET,
         **kwargs: Any,
     ) -> UpdateEventId:
         query = gql("""
-            mutation UpdateEventId($eventId: String!, $gpsTime: Float, $triggerId: String, $nickname: String, $isLigoEvent: Boolean) {
+            mutation UpdateEventId($eventId: String!, $gpsTime: Float, $triggerId: String, $nickname: String) {
               updateEventId(
-                input: {eventId: $eventId, gpsTime: $gpsTime, triggerId: $triggerId, nickname: $nickname, isLigoEvent: $isLigoEvent}
+                input: {eventId: $eventId, gpsTime: $gpsTime, triggerId: $triggerId, nickname: $nickname}
               ) {
                 result
               }
@@ -577,7 +650,6 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
             "gpsTime": gps_time,
             "triggerId": trigger_id,
             "nickname": nickname,
-            "isLigoEvent": is_ligo_event,
         }
         response = await self.execute(
             query=query, operation_name="UpdateEventId", variables=variables, **kwargs
@@ -673,3 +745,359 @@ class AsyncBilbyClient(GWCloudAsyncBaseClient):
         )
         data = self.get_data(response)
         return UploadSupportingFiles.model_validate(data)
+
+    async def event_id_no_ligo_flag(
+        self, event_id: str, **kwargs: Any
+    ) -> EventIdNoLigoFlag:
+        query = gql("""
+            query EventIdNoLigoFlag($eventId: String!) {
+              eventId(eventId: $eventId) {
+                ...EventIDFieldsNoLigoFlag
+              }
+            }
+
+            fragment EventIDFieldsNoLigoFlag on EventIDType {
+              eventId
+              triggerId
+              nickname
+              gpsTime
+            }
+            """)
+        variables: dict[str, object] = {"eventId": event_id}
+        response = await self.execute(
+            query=query,
+            operation_name="EventIdNoLigoFlag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return EventIdNoLigoFlag.model_validate(data)
+
+    async def all_event_ids_no_ligo_flag(self, **kwargs: Any) -> AllEventIdsNoLigoFlag:
+        query = gql("""
+            query AllEventIdsNoLigoFlag {
+              allEventIds {
+                ...EventIDFieldsNoLigoFlag
+              }
+            }
+
+            fragment EventIDFieldsNoLigoFlag on EventIDType {
+              eventId
+              triggerId
+              nickname
+              gpsTime
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query,
+            operation_name="AllEventIdsNoLigoFlag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return AllEventIdsNoLigoFlag.model_validate(data)
+
+    async def bilby_job_no_ligo_flag(
+        self, id: str, **kwargs: Any
+    ) -> BilbyJobNoLigoFlag:
+        query = gql("""
+            query BilbyJobNoLigoFlag($id: ID!) {
+              bilbyJob(id: $id) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+            }
+
+            fragment BilbyJobFieldsNoLigoFlag on BilbyJobNode {
+              id
+              name
+              description
+              user
+              private
+              isLigoJob
+              jobType
+              cluster
+              creationTime
+              lastUpdated
+              jobControllerId
+              jobStatus {
+                ...JobStatusFields
+              }
+              eventId {
+                ...EventIDFieldsNoLigoFlag
+              }
+              labels {
+                ...LabelFields
+              }
+            }
+
+            fragment EventIDFieldsNoLigoFlag on EventIDType {
+              eventId
+              triggerId
+              nickname
+              gpsTime
+            }
+
+            fragment JobStatusFields on JobStatusType {
+              name
+              number
+              date
+            }
+
+            fragment LabelFields on LabelType {
+              name
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query,
+            operation_name="BilbyJobNoLigoFlag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return BilbyJobNoLigoFlag.model_validate(data)
+
+    async def bilby_jobs_no_ligo_flag(
+        self, first: int, after: Union[Optional[str], UnsetType] = UNSET, **kwargs: Any
+    ) -> BilbyJobsNoLigoFlag:
+        query = gql("""
+            query BilbyJobsNoLigoFlag($first: Int!, $after: String) {
+              bilbyJobs(first: $first, after: $after, orderBy: "-lastUpdated") {
+                pageInfo {
+                  ...PageInfoFields
+                }
+                edges {
+                  node {
+                    ...BilbyJobFieldsNoLigoFlag
+                  }
+                }
+              }
+            }
+
+            fragment BilbyJobFieldsNoLigoFlag on BilbyJobNode {
+              id
+              name
+              description
+              user
+              private
+              isLigoJob
+              jobType
+              cluster
+              creationTime
+              lastUpdated
+              jobControllerId
+              jobStatus {
+                ...JobStatusFields
+              }
+              eventId {
+                ...EventIDFieldsNoLigoFlag
+              }
+              labels {
+                ...LabelFields
+              }
+            }
+
+            fragment EventIDFieldsNoLigoFlag on EventIDType {
+              eventId
+              triggerId
+              nickname
+              gpsTime
+            }
+
+            fragment JobStatusFields on JobStatusType {
+              name
+              number
+              date
+            }
+
+            fragment LabelFields on LabelType {
+              name
+            }
+
+            fragment PageInfoFields on PageInfo {
+              hasNextPage
+              endCursor
+            }
+            """)
+        variables: dict[str, object] = {"first": first, "after": after}
+        response = await self.execute(
+            query=query,
+            operation_name="BilbyJobsNoLigoFlag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return BilbyJobsNoLigoFlag.model_validate(data)
+
+    async def public_bilby_jobs_no_ligo_flag(
+        self,
+        time_range: str,
+        first: int,
+        search: Union[Optional[str], UnsetType] = UNSET,
+        after: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> PublicBilbyJobsNoLigoFlag:
+        query = gql("""
+            query PublicBilbyJobsNoLigoFlag($search: String, $timeRange: String!, $first: Int!, $after: String) {
+              publicBilbyJobs(
+                search: $search
+                timeRange: $timeRange
+                first: $first
+                after: $after
+              ) {
+                pageInfo {
+                  ...PageInfoFields
+                }
+                edges {
+                  node {
+                    ...PublicBilbyJobFieldsNoLigoFlag
+                  }
+                }
+              }
+            }
+
+            fragment PageInfoFields on PageInfo {
+              hasNextPage
+              endCursor
+            }
+
+            fragment PublicBilbyJobFieldsNoLigoFlag on BilbyPublicJobNode {
+              id
+              name
+              description
+              user
+              jobStatus {
+                name
+                date
+              }
+              eventId {
+                eventId
+                triggerId
+                nickname
+              }
+            }
+            """)
+        variables: dict[str, object] = {
+            "search": search,
+            "timeRange": time_range,
+            "first": first,
+            "after": after,
+        }
+        response = await self.execute(
+            query=query,
+            operation_name="PublicBilbyJobsNoLigoFlag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return PublicBilbyJobsNoLigoFlag.model_validate(data)
+
+    async def bilby_jobs_by_id_no_ligo_flag(
+        self,
+        j_0: str,
+        j_1: str,
+        j_2: str,
+        j_3: str,
+        j_4: str,
+        j_5: str,
+        j_6: str,
+        j_7: str,
+        j_8: str,
+        j_9: str,
+        **kwargs: Any,
+    ) -> BilbyJobsByIdNoLigoFlag:
+        query = gql("""
+            query BilbyJobsByIdNoLigoFlag($j0: ID!, $j1: ID!, $j2: ID!, $j3: ID!, $j4: ID!, $j5: ID!, $j6: ID!, $j7: ID!, $j8: ID!, $j9: ID!) {
+              j0: bilbyJob(id: $j0) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+              j1: bilbyJob(id: $j1) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+              j2: bilbyJob(id: $j2) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+              j3: bilbyJob(id: $j3) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+              j4: bilbyJob(id: $j4) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+              j5: bilbyJob(id: $j5) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+              j6: bilbyJob(id: $j6) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+              j7: bilbyJob(id: $j7) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+              j8: bilbyJob(id: $j8) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+              j9: bilbyJob(id: $j9) {
+                ...BilbyJobFieldsNoLigoFlag
+              }
+            }
+
+            fragment BilbyJobFieldsNoLigoFlag on BilbyJobNode {
+              id
+              name
+              description
+              user
+              private
+              isLigoJob
+              jobType
+              cluster
+              creationTime
+              lastUpdated
+              jobControllerId
+              jobStatus {
+                ...JobStatusFields
+              }
+              eventId {
+                ...EventIDFieldsNoLigoFlag
+              }
+              labels {
+                ...LabelFields
+              }
+            }
+
+            fragment EventIDFieldsNoLigoFlag on EventIDType {
+              eventId
+              triggerId
+              nickname
+              gpsTime
+            }
+
+            fragment JobStatusFields on JobStatusType {
+              name
+              number
+              date
+            }
+
+            fragment LabelFields on LabelType {
+              name
+            }
+            """)
+        variables: dict[str, object] = {
+            "j0": j_0,
+            "j1": j_1,
+            "j2": j_2,
+            "j3": j_3,
+            "j4": j_4,
+            "j5": j_5,
+            "j6": j_6,
+            "j7": j_7,
+            "j8": j_8,
+            "j9": j_9,
+        }
+        response = await self.execute(
+            query=query,
+            operation_name="BilbyJobsByIdNoLigoFlag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return BilbyJobsByIdNoLigoFlag.model_validate(data)

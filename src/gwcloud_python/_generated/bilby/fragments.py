@@ -56,6 +56,42 @@ class BilbyJobFieldsLabels(LabelFields):
     pass
 
 
+class EventIDFieldsNoLigoFlag(BaseModel):
+    event_id: str = Field(alias="eventId")
+    trigger_id: Optional[str] = Field(alias="triggerId")
+    nickname: Optional[str]
+    gps_time: float = Field(alias="gpsTime")
+
+
+class BilbyJobFieldsNoLigoFlag(BaseModel):
+    id: str
+    name: str
+    description: Optional[str]
+    user: Optional[str]
+    private: bool
+    is_ligo_job: bool = Field(alias="isLigoJob")
+    job_type: int = Field(alias="jobType")
+    cluster: Optional[str]
+    creation_time: datetime = Field(alias="creationTime")
+    last_updated: Optional[str] = Field(alias="lastUpdated")
+    job_controller_id: Optional[int] = Field(alias="jobControllerId")
+    job_status: Optional["BilbyJobFieldsNoLigoFlagJobStatus"] = Field(alias="jobStatus")
+    event_id: Optional["BilbyJobFieldsNoLigoFlagEventId"] = Field(alias="eventId")
+    labels: Optional[list[Optional["BilbyJobFieldsNoLigoFlagLabels"]]]
+
+
+class BilbyJobFieldsNoLigoFlagJobStatus(JobStatusFields):
+    pass
+
+
+class BilbyJobFieldsNoLigoFlagEventId(EventIDFieldsNoLigoFlag):
+    pass
+
+
+class BilbyJobFieldsNoLigoFlagLabels(LabelFields):
+    pass
+
+
 class PageInfoFields(BaseModel):
     has_next_page: bool = Field(alias="hasNextPage")
     end_cursor: Optional[str] = Field(alias="endCursor")
@@ -82,9 +118,34 @@ class PublicBilbyJobFieldsEventId(BaseModel):
     is_ligo_event: bool = Field(alias="isLigoEvent")
 
 
+class PublicBilbyJobFieldsNoLigoFlag(BaseModel):
+    id: Optional[str]
+    name: Optional[str]
+    description: Optional[str]
+    user: Optional[str]
+    job_status: Optional["PublicBilbyJobFieldsNoLigoFlagJobStatus"] = Field(
+        alias="jobStatus"
+    )
+    event_id: Optional["PublicBilbyJobFieldsNoLigoFlagEventId"] = Field(alias="eventId")
+
+
+class PublicBilbyJobFieldsNoLigoFlagJobStatus(BaseModel):
+    name: Optional[str]
+    date: Optional[str]
+
+
+class PublicBilbyJobFieldsNoLigoFlagEventId(BaseModel):
+    event_id: str = Field(alias="eventId")
+    trigger_id: Optional[str] = Field(alias="triggerId")
+    nickname: Optional[str]
+
+
 EventIDFields.model_rebuild()
 JobStatusFields.model_rebuild()
 LabelFields.model_rebuild()
 BilbyJobFields.model_rebuild()
+EventIDFieldsNoLigoFlag.model_rebuild()
+BilbyJobFieldsNoLigoFlag.model_rebuild()
 PageInfoFields.model_rebuild()
 PublicBilbyJobFields.model_rebuild()
+PublicBilbyJobFieldsNoLigoFlag.model_rebuild()

@@ -6,6 +6,33 @@ from ._generated_base import GWCloudBaseClient
 from .async_client import AsyncBilby2026Client
 from .base_model import BaseModel, Upload
 from .client import Bilby2026Client
+from .fragments import GWFlowPendingFileFields
+from .gwflow_job import (
+    GwflowJob,
+    GwflowJobGwflowJob,
+    GwflowJobGwflowJobBilbyJobs,
+    GwflowJobGwflowJobEventId,
+    GwflowJobGwflowJobFiles,
+)
+from .gwflow_job_by_sname import (
+    GwflowJobBySname,
+    GwflowJobBySnameGwflowJobBySname,
+    GwflowJobBySnameGwflowJobBySnameBilbyJobs,
+    GwflowJobBySnameGwflowJobBySnameEventId,
+    GwflowJobBySnameGwflowJobBySnameFiles,
+)
+from .gwflow_jobs import (
+    GwflowJobs,
+    GwflowJobsGwflowJobs,
+    GwflowJobsGwflowJobsEdges,
+    GwflowJobsGwflowJobsEdgesNode,
+    GwflowJobsGwflowJobsEdgesNodeEventId,
+    GwflowJobsGwflowJobsPageInfo,
+)
+from .gwflow_pending_files import (
+    GwflowPendingFiles,
+    GwflowPendingFilesGwflowPendingFiles,
+)
 from .input_types import (
     BilbyJobFromIniStringMutationInput,
     BilbyJobMutationInput,
@@ -35,11 +62,28 @@ from .input_types import (
     UpsertGwflowJobMutationInput,
     WaveformInput,
 )
+from .link_bilby_job_to_gwflow import (
+    LinkBilbyJobToGwflow,
+    LinkBilbyJobToGwflowLinkBilbyJobToGwflow,
+    LinkBilbyJobToGwflowLinkBilbyJobToGwflowResult,
+)
 from .session_user import SessionUser, SessionUserSessionUser
+from .upload_gwflow_file import (
+    UploadGwflowFile,
+    UploadGwflowFileUploadGwflowFile,
+    UploadGwflowFileUploadGwflowFileResult,
+)
 from .upload_hdf_5_bilby_job import (
     UploadHdf5BilbyJob,
     UploadHdf5BilbyJobUploadHdf5BilbyJob,
     UploadHdf5BilbyJobUploadHdf5BilbyJobResult,
+)
+from .upsert_gwflow_job import (
+    UpsertGwflowJob,
+    UpsertGwflowJobUpsertGwflowJob,
+    UpsertGwflowJobUpsertGwflowJobResult,
+    UpsertGwflowJobUpsertGwflowJobResultFilesPending,
+    UpsertGwflowJobUpsertGwflowJobResultRemovedFiles,
 )
 
 __all__ = [
@@ -56,12 +100,34 @@ __all__ = [
     "GWCloudAsyncBaseClient",
     "GWCloudBaseClient",
     "GWFlowFileInput",
+    "GWFlowPendingFileFields",
     "GWFlowUpsertInput",
     "GenerateFileDownloadIdsInput",
+    "GwflowJob",
+    "GwflowJobBySname",
+    "GwflowJobBySnameGwflowJobBySname",
+    "GwflowJobBySnameGwflowJobBySnameBilbyJobs",
+    "GwflowJobBySnameGwflowJobBySnameEventId",
+    "GwflowJobBySnameGwflowJobBySnameFiles",
+    "GwflowJobGwflowJob",
+    "GwflowJobGwflowJobBilbyJobs",
+    "GwflowJobGwflowJobEventId",
+    "GwflowJobGwflowJobFiles",
+    "GwflowJobs",
+    "GwflowJobsGwflowJobs",
+    "GwflowJobsGwflowJobsEdges",
+    "GwflowJobsGwflowJobsEdgesNode",
+    "GwflowJobsGwflowJobsEdgesNodeEventId",
+    "GwflowJobsGwflowJobsPageInfo",
+    "GwflowPendingFiles",
+    "GwflowPendingFilesGwflowPendingFiles",
     "IniInput",
     "JobDetailsInput",
     "JobIniInput",
     "JobParameterInput",
+    "LinkBilbyJobToGwflow",
+    "LinkBilbyJobToGwflowLinkBilbyJobToGwflow",
+    "LinkBilbyJobToGwflowLinkBilbyJobToGwflowResult",
     "LinkBilbyJobToGwflowMutationInput",
     "PriorInput",
     "SamplerInput",
@@ -73,12 +139,20 @@ __all__ = [
     "Upload",
     "UploadBilbyJobMutationInput",
     "UploadExternalBilbyJobMutationInput",
+    "UploadGwflowFile",
     "UploadGwflowFileMutationInput",
+    "UploadGwflowFileUploadGwflowFile",
+    "UploadGwflowFileUploadGwflowFileResult",
     "UploadHdf5BilbyJob",
     "UploadHdf5BilbyJobMutationInput",
     "UploadHdf5BilbyJobUploadHdf5BilbyJob",
     "UploadHdf5BilbyJobUploadHdf5BilbyJobResult",
     "UploadSupportingFilesMutationInput",
+    "UpsertGwflowJob",
     "UpsertGwflowJobMutationInput",
+    "UpsertGwflowJobUpsertGwflowJob",
+    "UpsertGwflowJobUpsertGwflowJobResult",
+    "UpsertGwflowJobUpsertGwflowJobResultFilesPending",
+    "UpsertGwflowJobUpsertGwflowJobResultRemovedFiles",
     "WaveformInput",
 ]

@@ -5,8 +5,20 @@ from typing import Any, Optional, Union
 
 from ._generated_base import GWCloudBaseClient
 from .base_model import UNSET, UnsetType, Upload
+from .gwflow_job import GwflowJob
+from .gwflow_job_by_sname import GwflowJobBySname
+from .gwflow_jobs import GwflowJobs
+from .gwflow_pending_files import GwflowPendingFiles
+from .input_types import (
+    LinkBilbyJobToGwflowMutationInput,
+    UploadGwflowFileMutationInput,
+    UpsertGwflowJobMutationInput,
+)
+from .link_bilby_job_to_gwflow import LinkBilbyJobToGwflow
 from .session_user import SessionUser
+from .upload_gwflow_file import UploadGwflowFile
 from .upload_hdf_5_bilby_job import UploadHdf5BilbyJob
+from .upsert_gwflow_job import UpsertGwflowJob
 
 
 def gql(q: str) -> str:
@@ -14,6 +26,201 @@ def gql(q: str) -> str:
 
 
 class Bilby2026Client(GWCloudBaseClient):
+    def gwflow_job(self, id: str, **kwargs: Any) -> GwflowJob:
+        query = gql("""
+            query GwflowJob($id: ID!) {
+              gwflowJob(id: $id) {
+                id
+                sname
+                schemaVersion
+                libraries
+                isPruned
+                currentHistoryId
+                currentHistoryTimestamp
+                creationTime
+                lastUpdated
+                eventId {
+                  eventId
+                  triggerId
+                  nickname
+                  gpsTime
+                }
+                files {
+                  id
+                  analysisUid
+                  path
+                  fileName
+                  fileSize
+                  uploaded
+                  downloadToken
+                }
+                bilbyJobs {
+                  id
+                  name
+                  gwflowAnalysisUid
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = self.execute(
+            query=query, operation_name="GwflowJob", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return GwflowJob.model_validate(data)
+
+    def gwflow_job_by_sname(self, sname: str, **kwargs: Any) -> GwflowJobBySname:
+        query = gql("""
+            query GwflowJobBySname($sname: String!) {
+              gwflowJobBySname(sname: $sname) {
+                id
+                sname
+                schemaVersion
+                libraries
+                isPruned
+                currentHistoryId
+                currentHistoryTimestamp
+                creationTime
+                lastUpdated
+                eventId {
+                  eventId
+                  triggerId
+                  nickname
+                  gpsTime
+                }
+                files {
+                  id
+                  analysisUid
+                  path
+                  fileName
+                  fileSize
+                  uploaded
+                  downloadToken
+                }
+                bilbyJobs {
+                  id
+                  name
+                  gwflowAnalysisUid
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"sname": sname}
+        response = self.execute(
+            query=query,
+            operation_name="GwflowJobBySname",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return GwflowJobBySname.model_validate(data)
+
+    def gwflow_jobs(
+        self,
+        search: Union[Optional[str], UnsetType] = UNSET,
+        time_range: Union[Optional[str], UnsetType] = UNSET,
+        include_pruned: Union[Optional[bool], UnsetType] = UNSET,
+        first: Union[Optional[int], UnsetType] = UNSET,
+        after: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> GwflowJobs:
+        query = gql("""
+            query GwflowJobs($search: String, $timeRange: String, $includePruned: Boolean, $first: Int, $after: String) {
+              gwflowJobs(
+                search: $search
+                timeRange: $timeRange
+                includePruned: $includePruned
+                first: $first
+                after: $after
+              ) {
+                edges {
+                  node {
+                    id
+                    sname
+                    schemaVersion
+                    libraries
+                    isPruned
+                    currentHistoryId
+                    currentHistoryTimestamp
+                    lastUpdated
+                    eventId {
+                      eventId
+                      triggerId
+                      nickname
+                      gpsTime
+                    }
+                  }
+                  cursor
+                }
+                pageInfo {
+                  hasNextPage
+                  endCursor
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {
+            "search": search,
+            "timeRange": time_range,
+            "includePruned": include_pruned,
+            "first": first,
+            "after": after,
+        }
+        response = self.execute(
+            query=query, operation_name="GwflowJobs", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return GwflowJobs.model_validate(data)
+
+    def gwflow_pending_files(self, **kwargs: Any) -> GwflowPendingFiles:
+        query = gql("""
+            query GwflowPendingFiles {
+              gwflowPendingFiles {
+                ...GWFlowPendingFileFields
+              }
+            }
+
+            fragment GWFlowPendingFileFields on GWFlowPendingFile {
+              id
+              sname
+              analysisUid
+              path
+              fileName
+              md5Sum
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = self.execute(
+            query=query,
+            operation_name="GwflowPendingFiles",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return GwflowPendingFiles.model_validate(data)
+
+    def link_bilby_job_to_gwflow(
+        self, input: LinkBilbyJobToGwflowMutationInput, **kwargs: Any
+    ) -> LinkBilbyJobToGwflow:
+        query = gql("""
+            mutation LinkBilbyJobToGwflow($input: LinkBilbyJobToGwflowMutationInput!) {
+              linkBilbyJobToGwflow(input: $input) {
+                result {
+                  success
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = self.execute(
+            query=query,
+            operation_name="LinkBilbyJobToGwflow",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return LinkBilbyJobToGwflow.model_validate(data)
+
     def session_user(self, **kwargs: Any) -> SessionUser:
         query = gql("""
             query SessionUser {
@@ -28,6 +235,29 @@ class Bilby2026Client(GWCloudBaseClient):
         )
         data = self.get_data(response)
         return SessionUser.model_validate(data)
+
+    def upload_gwflow_file(
+        self, input: UploadGwflowFileMutationInput, **kwargs: Any
+    ) -> UploadGwflowFile:
+        query = gql("""
+            mutation UploadGwflowFile($input: UploadGwflowFileMutationInput!) {
+              uploadGwflowFile(input: $input) {
+                result {
+                  success
+                  fileSize
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = self.execute(
+            query=query,
+            operation_name="UploadGwflowFile",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return UploadGwflowFile.model_validate(data)
 
     def upload_hdf_5_bilby_job(
         self,
@@ -64,3 +294,39 @@ class Bilby2026Client(GWCloudBaseClient):
         )
         data = self.get_data(response)
         return UploadHdf5BilbyJob.model_validate(data)
+
+    def upsert_gwflow_job(
+        self, input: UpsertGwflowJobMutationInput, **kwargs: Any
+    ) -> UpsertGwflowJob:
+        query = gql("""
+            mutation UpsertGwflowJob($input: UpsertGwflowJobMutationInput!) {
+              upsertGwflowJob(input: $input) {
+                result {
+                  gwflowJobId
+                  sname
+                  created
+                  filesPending {
+                    ...GWFlowPendingFileFields
+                  }
+                  removedFiles {
+                    ...GWFlowPendingFileFields
+                  }
+                }
+              }
+            }
+
+            fragment GWFlowPendingFileFields on GWFlowPendingFile {
+              id
+              sname
+              analysisUid
+              path
+              fileName
+              md5Sum
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = self.execute(
+            query=query, operation_name="UpsertGwflowJob", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return UpsertGwflowJob.model_validate(data)
