@@ -12,13 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import statistics
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from _measure import Measurement, run_driver
+from _measure import Measurement, alternate, run_driver, spread_text
 from _report import Row
 from _rtt_proxy import ThreadedRttProxy
 
@@ -123,24 +121,7 @@ class _GWFlowBench:
         return result
 
 
-def _median(runs: list[Measurement]) -> Measurement | None:
-    good = [m for m in runs if m.ok and m.seconds is not None]
-    if not good:
-        return runs[0] if runs else None
-    good.sort(key=lambda m: m.seconds or 0.0)
-    return good[len(good) // 2]
-
-
-def _spread(runs: list[Measurement]) -> str:
-    times = sorted(m.seconds for m in runs if m.ok and m.seconds is not None)
-    if not times:
-        return "no successful run"
-    median = statistics.median(times)
-    return f"median {median:.2f} s, {len(times)} runs, {times[0]:.2f}-{times[-1]:.2f}"
-
-
-def _row(key: str, label: str, ours: list[Measurement], ref: list[Measurement]) -> Row:
-    ours_m, ref_m = _median(ours), _median(ref)
+def _row(key: str, label: str, ours_m: Measurement | None, ref_m: Measurement | None) -> Row:
     row = Row(
         key,
         label,
@@ -160,17 +141,8 @@ def _row(key: str, label: str, ours: list[Measurement], ref: list[Measurement]) 
         row.met = speedup >= SPEEDUP_TARGET
     else:
         row.met = False
-    row.details = {"spread": {"ours": _spread(ours), REFERENCE_VERSION: _spread(ref)}}
+    row.details = {"spread": {"ours": spread_text(ours_m), REFERENCE_VERSION: spread_text(ref_m)}}
     return row
-
-
-def _alternate(runs: int, steps: dict[str, Callable[[], Measurement]]) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {name: [] for name in steps}
-    names = list(steps)
-    for round_ in range(runs):
-        for name in names if round_ % 2 == 0 else names[::-1]:
-            out[name].append(steps[name]())
-    return out
 
 
 def gwflow_cases(bench: Any, ours_python: Path, reference_python: Path) -> list[Row]:
@@ -195,9 +167,8 @@ def gwflow_cases(bench: Any, ours_python: Path, reference_python: Path) -> list[
             gf.register(sname)
             return gf.run(which, "gwflow_mirror", root=str(gf.mirror_root(sname)), expect=FILES)
 
-        mirrored = _alternate(
-            max(1, bench.args.runs),
-            {"ours": lambda: mirror("ours"), "ref": lambda: mirror("ref")},
+        mirrored = alternate(
+            {"ours": lambda: mirror("ours"), "ref": lambda: mirror("ref")}, bench.args.runs
         )
         # One job whose 200 files are uploaded, for the save case.
         sname = "S261299s"
@@ -209,9 +180,8 @@ def gwflow_cases(bench: Any, ours_python: Path, reference_python: Path) -> list[
             shutil.rmtree(dest, ignore_errors=True)
             return gf.run(which, "gwflow_save", sname=sname, dest=str(dest), expect=FILES)
 
-        saved = _alternate(
-            max(1, bench.args.runs),
-            {"ours": lambda: save("ours"), "ref": lambda: save("ref")},
+        saved = alternate(
+            {"ours": lambda: save("ours"), "ref": lambda: save("ref")}, bench.args.runs
         )
         shutil.rmtree(dest, ignore_errors=True)
     finally:

@@ -9,17 +9,21 @@ import signal
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 __all__ = [
     "Measurement",
+    "alternate",
     "child_env",
     "import_time",
+    "median_of",
     "process_cpu_seconds",
     "run_command",
     "run_driver",
+    "spread_text",
 ]
 
 DRIVER = Path(__file__).with_name("_driver.py")
@@ -275,3 +279,45 @@ def import_time(python: Path, module: str, runs: int = 7) -> dict[str, Any]:
         "runs_s": samples,
         "bare_interpreter_s": statistics.median(bare),
     }
+
+
+def median_of(runs: list[Measurement | None]) -> Measurement | None:
+    """The median run (with every sample in ``samples_s``), or the first failed one."""
+    done = [m for m in runs if m is not None and m.ok]
+    if not runs or runs[0] is None:
+        return None
+    if len(done) < len(runs):
+        return next(m for m in runs if m is not None and not m.ok)
+    ordered = sorted(done, key=lambda m: m.seconds or 0.0)
+    middle = ordered[len(ordered) // 2]
+    middle.extra["samples_s"] = [m.seconds for m in done]
+    return middle
+
+
+def alternate(
+    runners: dict[str, Callable[[], Measurement | None]], runs: int
+) -> dict[str, Measurement | None]:
+    """Run each runner ``runs`` times, alternating between them; the median run of each.
+
+    Each round starts with the next client (round 1: A B C, round 2: B C A, ...), so
+    that no client always runs first after a quiet spell or right after seeding.  The
+    medians carry every sample (``samples_s``) and their spread (``spread_s``: min
+    and max).
+    """
+    samples: dict[str, list[Measurement | None]] = {name: [] for name in runners}
+    names = list(runners)
+    for round_ in range(max(1, runs)):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            samples[name].append(runners[name]())
+    return {name: median_of(found) for name, found in samples.items()}
+
+
+def spread_text(m: Measurement | None) -> str:
+    """The median and the spread of its samples, for the lines under the table."""
+    if m is None or not m.ok:
+        return "-"
+    values = [v for v in m.extra.get("samples_s", [m.seconds]) if v is not None]
+    if len(values) < 2:
+        return f"{m.seconds:.2f} s (1 run)"
+    return f"{m.seconds:.2f} s (n={len(values)}, {min(values):.2f}-{max(values):.2f})"

@@ -42,10 +42,13 @@ from _data import (  # noqa: E402
 )
 from _measure import (  # noqa: E402
     Measurement,
+    alternate,
     import_time,
+    median_of,
     process_cpu_seconds,
     run_command,
     run_driver,
+    spread_text,
 )
 from _report import Row, format_table  # noqa: E402
 from _rtt_proxy import ThreadedRttProxy  # noqa: E402
@@ -312,25 +315,6 @@ def _mib(m: Measurement | None) -> float | None:
 # --------------------------------------------------------------------------- cases
 
 
-def _alternate(
-    runners: dict[str, Callable[[], Measurement | None]], runs: int
-) -> dict[str, Measurement | None]:
-    """Run each runner ``runs`` times, alternating between them; the median run of each.
-
-    Each round starts with the next client (round 1: A B C, round 2: B C A, ...), so
-    that no client always runs first after a quiet spell or right after seeding.  The
-    medians carry every sample (``samples_s``) and their spread (``spread_s``: min
-    and max).
-    """
-    samples: dict[str, list[Measurement | None]] = {name: [] for name in runners}
-    names = list(runners)
-    for round_ in range(max(1, runs)):
-        shift = round_ % len(names)
-        for name in names[shift:] + names[:shift]:
-            samples[name].append(runners[name]())
-    return {name: _median_of(found) for name, found in samples.items()}
-
-
 def _paired_ratios(ours: Measurement | None, base: Measurement | None) -> list[float]:
     """``ours / base`` round by round (the samples of one round ran back to back).
 
@@ -346,15 +330,6 @@ def _paired_ratios(ours: Measurement | None, base: Measurement | None) -> list[f
     return [round(a / b, 3) for a, b in zip(mine, theirs, strict=True) if a and b]
 
 
-def _spread(m: Measurement | None) -> str:
-    if m is None or not m.ok:
-        return "-"
-    values = [v for v in m.extra.get("samples_s", [m.seconds]) if v is not None]
-    if len(values) < 2:
-        return f"{m.seconds:.2f} s (1 run)"
-    return f"{m.seconds:.2f} s (n={len(values)}, {min(values):.2f}-{max(values):.2f})"
-
-
 def _ours_low_latency_concurrency() -> int:
     """Parallel transfers our engine uses on a fast link (the loopback baseline's threads)."""
     from gwcloud_python import _constants
@@ -368,7 +343,7 @@ def case_many_small(bench: Bench) -> list[Row]:
     job = bench.data.many_small
     threads = _ours_low_latency_concurrency()
     runs = max(bench.args.runs, SMALL_FILES_MIN_RUNS)
-    medians = _alternate(
+    medians = alternate(
         {
             "ours": lambda: bench.run(
                 "ours", "save", 120, job_id=job, dest=str(bench.out / "small")
@@ -414,7 +389,7 @@ def case_many_small(bench: Bench) -> list[Row]:
             "ours_over_baseline_per_round": paired,
             "speedup_vs_1_15_0": None if not legacy_s else legacy_s / ours_s,
             "baseline_threads": threads,
-            "spread": {k: _spread(v) for k, v in medians.items()},
+            "spread": {k: spread_text(v) for k, v in medians.items()},
         }
     else:
         row.met = False
@@ -458,7 +433,7 @@ def _rtt_details(medians: dict[str, Measurement | None], rtt: float) -> dict[str
     return {
         "rtt_s": rtt,
         "round_trips": {name: _trips(m) for name, m in medians.items()},
-        "spread": {name: _spread(m) for name, m in medians.items()},
+        "spread": {name: spread_text(m) for name, m in medians.items()},
         "median_s": {name: None if m is None else m.seconds for name, m in medians.items()},
     }
 
@@ -471,7 +446,7 @@ def case_rtt_files(bench: Bench) -> list[Row]:
     for rtt in (0.1, 0.3):
         proxy = bench.proxy(rtt)
         ms = f"{rtt * 1000:.0f}ms"
-        medians = _alternate(
+        medians = alternate(
             {
                 "ours": lambda proxy=proxy, ms=ms: bench.run(
                     "ours", "save", 120, proxy, job_id=job, dest=str(bench.out / f"ours-{ms}")
@@ -518,7 +493,7 @@ def case_rtt_default_jobs(bench: Bench) -> list[Row]:
     ids = bench.default_jobs()
     limit = bench.args.legacy_timeout
     bulk = bench.args.bulk_call
-    medians = _alternate(
+    medians = alternate(
         {
             "ours_loop": lambda: bench.run(
                 "ours", "default_loop", 180, proxy, job_ids=ids, dest=str(bench.out / "d-ours")
@@ -598,7 +573,7 @@ def case_rtt_api(bench: Bench) -> list[Row]:
         ("rtt100ms_get_job_x20", "100ms RTT: get_job_by_id x 20", "get_jobs", {"job_ids": ids}),
     )
     for key, label, case, extra in cases:
-        medians = _alternate(
+        medians = alternate(
             {
                 "ours": lambda case=case, extra=extra: bench.run("ours", case, 120, proxy, **extra),
                 "legacy": lambda case=case, extra=extra: bench.run(
@@ -649,7 +624,7 @@ def case_one_big(bench: Bench) -> list[Row]:
         "ours": lambda: bench.run("ours", "save", 180, job_id=job, dest=str(bench.out / "big")),
         "curl": curl,
     }
-    medians = _alternate(runners, bench.args.runs)
+    medians = alternate(runners, bench.args.runs)
     ours, base = medians["ours"], medians["curl"]
     legacy = bench.run("legacy", "save", limit, job_id=job, dest=str(bench.out / "old-big"))
     row = Row(
@@ -675,7 +650,7 @@ def case_one_big(bench: Bench) -> list[Row]:
             "ours_over_curl": ratio,
             "ours_over_curl_per_round": paired,
             "curl_peak_rss_mib": _mib(base),
-            "spread": {k: _spread(v) for k, v in medians.items()},
+            "spread": {k: spread_text(v) for k, v in medians.items()},
         }
     else:
         row.met = False
@@ -708,7 +683,7 @@ def case_one_medium(bench: Bench) -> list[Row]:
             "idle_ours": None if idle_ours is None else idle_ours.as_dict(),
             "idle_1_15_0": None if idle_legacy is None else idle_legacy.as_dict(),
             "ours_peak_minus_import_mib": peak - base,
-            "spread": _spread(ours),
+            "spread": spread_text(ours),
             "import_baseline_ours_mib": base,
             "import_baseline_1_15_0_mib": _mib(idle_legacy),
             "legacy_peak_minus_import_mib": None
@@ -724,23 +699,11 @@ def _median_peak(runs: list[Measurement | None]) -> Measurement | None:
     """The run with the median peak RSS (memory targets), carrying every sample."""
     done = [m for m in runs if m is not None and m.ok]
     if not done or len(done) < len(runs):
-        return _median_of(runs)
+        return median_of(runs)
     ordered = sorted(done, key=lambda m: m.peak_rss_kb or 0)
     middle = ordered[len(ordered) // 2]
     middle.extra["samples_s"] = [m.seconds for m in done]
     middle.extra["samples_peak_rss_mib"] = [_mib(m) for m in done]
-    return middle
-
-
-def _median_of(runs: list[Measurement | None]) -> Measurement | None:
-    done = [m for m in runs if m is not None and m.ok]
-    if not runs or runs[0] is None:
-        return None
-    if len(done) < len(runs):
-        return next(m for m in runs if m is not None and not m.ok)
-    ordered = sorted(done, key=lambda m: m.seconds or 0.0)
-    middle = ordered[len(ordered) // 2]
-    middle.extra["samples_s"] = [m.seconds for m in done]
     return middle
 
 
@@ -761,8 +724,8 @@ def case_listing(bench: Bench) -> list[Row]:
         ]
         for step in pair if round_ % 2 == 0 else pair[::-1]:
             step()
-    ours = _median_of(ours_runs)
-    legacy = _median_of(legacy_runs)
+    ours = median_of(ours_runs)
+    legacy = median_of(legacy_runs)
     row = Row(
         "list_1000",
         f"get_public_job_list(number=1000), median of {runs}",
@@ -807,7 +770,7 @@ def case_upload(bench: Bench) -> list[Row]:
         bench.run("ours", "upload", timeout, directory=str(directory))
         for _ in range(max(1, bench.args.runs))
     ]
-    ours = _median_of(runs)
+    ours = median_of(runs)
     legacy = bench.run("legacy", "upload", timeout, directory=str(directory))
     clean_legacy_leftovers(directory)
     row = Row(
@@ -823,7 +786,7 @@ def case_upload(bench: Bench) -> list[Row]:
         rss = max((_mib(m) or 0.0) for m in runs if m is not None)
         row.ratio = f"before/ours {UPLOAD_BEFORE_S / ours.seconds:.1f}x; peak RSS {rss:.0f} MiB"
         row.met = ours.seconds <= UPLOAD_TARGET_S and rss <= UPLOAD_RSS_MIB
-        row.details = {"spread": _spread(ours), "max_peak_rss_mib": rss}
+        row.details = {"spread": spread_text(ours), "max_peak_rss_mib": rss}
         if _ok(legacy):
             assert legacy is not None and legacy.seconds is not None
             row.ratio += f"; ours/1.15.0 time {ours.seconds / legacy.seconds:.2f}x"

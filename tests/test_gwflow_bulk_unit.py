@@ -7,8 +7,6 @@ downloaded, what is reported, and that unsafe input stops before any request.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -16,27 +14,12 @@ from typing import Any
 import httpx
 import pytest
 from _gql_fake import SENTINEL_TOKEN, FakeGraphQL
+from _gwflow_fake import DOWNLOAD, ENDPOINT, ingest, md5hex, rid
 
 from gwcloud_python import AsyncGWCloud, GWCloud
 from gwcloud_python._gwflow_layout import local_relative_path
 from gwcloud_python.exceptions import AuthenticationError, NotFoundError, ValidationError
 from gwcloud_python.gwflow_mirror import GWFlowMirrorSummary
-
-ENDPOINT = "https://gwcloud.test/graphql"
-DOWNLOAD = "https://gwcloud.test/file_download/?fileId="
-
-
-def md5hex(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
-
-
-def rid(kind: str, pk: int) -> str:
-    return base64.b64encode(f"{kind}:{pk}".encode()).decode()
-
-
-def ingest(fake_gql: FakeGraphQL, **options: Any) -> GWCloud:
-    fake_gql.on("SessionUser", {"data": {"sessionUser": {"isAuthenticated": True}}})
-    return GWCloud(SENTINEL_TOKEN, endpoint=ENDPOINT, progress=False, max_retries=0, **options)
 
 
 def record(pk: int, path: str, md5: str = "", uid: str = "", sname: str = "S230101a") -> Any:

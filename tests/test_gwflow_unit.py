@@ -7,8 +7,6 @@ downloads as GET responses on the configured service's ``file_download/`` route.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import inspect
 import json
 from datetime import datetime, timezone
@@ -18,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from _gql_fake import SENTINEL_TOKEN, FakeGraphQL
+from _gwflow_fake import DOWNLOAD, ENDPOINT, ingest, md5hex, rid
 
 from gwcloud_python import AsyncGWCloud, GWCloud
 from gwcloud_python.exceptions import (
@@ -34,24 +33,7 @@ from gwcloud_python.gwflow_job import GWFlowJob
 from gwcloud_python.gwflow_job_upsert_result import GWFlowJobUpsertResult
 from gwcloud_python.gwflow_pending_file import GWFlowPendingFile
 
-ENDPOINT = "https://gwcloud.test/graphql"
-DOWNLOAD = "https://gwcloud.test/file_download/?fileId="
 TOKEN = "0b6e2c1e-9a4f-4c35-a0a7-2f8d7c9b1e11"
-
-
-def md5hex(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
-
-
-def rid(kind: str, pk: int) -> str:
-    return base64.b64encode(f"{kind}:{pk}".encode()).decode()
-
-
-def ingest(fake_gql: FakeGraphQL, **options: Any) -> GWCloud:
-    """A 2026 client with a token (its session check answered)."""
-    fake_gql.on("SessionUser", {"data": {"sessionUser": {"isAuthenticated": True}}})
-    options.setdefault("max_retries", 0)
-    return GWCloud(SENTINEL_TOKEN, endpoint=ENDPOINT, progress=False, **options)
 
 
 def sent(fake_gql: FakeGraphQL, name: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from ._errors import DownloadError
 from ._feed import DownloadFeed, DownloadItem, ProgressCallback
+from ._progress_io import progress_bar
 from ._retry import _CancelledError
 
 __all__ = ["run_workers"]
@@ -76,15 +77,8 @@ class _Run(Generic[_T]):
         self._bar: tqdm[Any] | None = None
         self._quiet = callback is None and not show_bar
         if show_bar:
-            bar: tqdm[Any] = tqdm(
-                total=total_bytes,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                desc=f"Downloading {total_files} file{'s' if total_files != 1 else ''}",
-                file=sys.stderr,
-                dynamic_ncols=True,
-            )
+            label = f"Downloading {total_files} file{'s' if total_files != 1 else ''}"
+            bar = progress_bar(total_bytes, label)
             bar.set_postfix_str(f"0/{total_files} files", refresh=False)
             self._bar = bar
 

@@ -20,7 +20,13 @@ from tqdm import tqdm
 
 from ._errors import GWCloudError
 
-__all__ = ["ProgressReader", "SharedProgress", "UploadProgressCallback", "open_for_upload"]
+__all__ = [
+    "ProgressReader",
+    "SharedProgress",
+    "UploadProgressCallback",
+    "open_for_upload",
+    "progress_bar",
+]
 
 #: ``callback(bytes_done, bytes_total)``.
 UploadProgressCallback = Callable[[int, int], None]
@@ -41,6 +47,30 @@ def _length(handle: IO[bytes]) -> int:
         end = handle.seek(0, os.SEEK_END)
         handle.seek(position)
         return end
+
+
+def progress_bar(total: int, description: str, *, initial: int = 0) -> tqdm[Any]:
+    """The library's transfer bar on stderr: bytes, binary units, the terminal's width.
+
+    Parameters
+    ----------
+    total : int
+        Bytes to move.
+    description : str
+        Its label.
+    initial : int, optional
+        Bytes already moved.
+    """
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=description,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
 
 
 class ProgressReader(io.RawIOBase):
@@ -112,16 +142,8 @@ class ProgressReader(io.RawIOBase):
         self._bar: tqdm[Any] | None = None
         show = _stderr_is_tty() if progress is None else progress
         if show:
-            self._bar = tqdm(
-                total=self.total,
-                initial=self.bytes_done,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                desc=description or f"Uploading {os.path.basename(self.name)}",
-                file=sys.stderr,
-                dynamic_ncols=True,
-            )
+            label = description or f"Uploading {os.path.basename(self.name)}"
+            self._bar = progress_bar(self.total, label, initial=self.bytes_done)
         self._report()
 
     def __repr__(self) -> str:
@@ -359,15 +381,7 @@ class SharedProgress:
         show = _stderr_is_tty() if progress is None else progress
         self._bar: tqdm[Any] | None = None
         if show:
-            self._bar = tqdm(
-                total=total,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                desc=description,
-                file=sys.stderr,
-                dynamic_ncols=True,
-            )
+            self._bar = progress_bar(total, description)
 
     def reader_callback(self) -> UploadProgressCallback:
         """A callback for one file's reader (a resend that rewinds it counts back)."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import os
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from .. import _constants as C
 from .._errors import AuthenticationError, GWCloudError, NotFoundError, ValidationError
 from .._gwflow_base import md5_of, require_gwflow_service
 from .._gwflow_layout import local_relative_path, local_source
-from .._paths import already_saved, resolve_targets
+from .._paths import resolve_targets
 from .._progress_io import SharedProgress
 from .._seams import async_bounded_map, async_offload
 from ..gwflow_file import GWFlowFile
@@ -21,7 +23,7 @@ from ..gwflow_job import GWFlowJob
 from ..gwflow_mirror import GWFlowMirrorSummary, MirroredFile, UnmirroredFile
 from ..gwflow_pending_file import GWFlowPendingFile
 from ..saved_files import SavedFiles
-from .gwflow import AsyncGWFlow
+from .gwflow import AsyncGWFlow, file_present
 
 __all__ = ["AsyncGWFlowBulk", "LocalFiles"]
 
@@ -83,11 +85,7 @@ class AsyncGWFlowBulk(AsyncGWFlow):
             A transfer failed after retries.
         """
         require_gwflow_service(self.profile, "save_gwflow_files")
-        if not isinstance(root_path, (str, os.PathLike)):
-            raise ValidationError(f"root_path must be a path, got {root_path!r}")
-        root = Path(root_path)
-        if root.exists() and not root.is_dir():
-            raise ValidationError(f"root_path {str(root)!r} exists and is not a directory")
+        root, _ = self._check_root([], root_path)
         if analysis_uid is not None and not isinstance(analysis_uid, str):
             raise ValidationError(f"analysis_uid must be a string, got {analysis_uid!r}")
         job = await self._gwflow_job_with_files(job_or_sname)
@@ -185,13 +183,20 @@ class AsyncGWFlowBulk(AsyncGWFlow):
             description=f"Mirroring {len(records)} GWFlow file(s)",
         )
 
-        async def mirror_one(plan: _Plan) -> MirroredFile | UnmirroredFile:
+        summary = GWFlowMirrorSummary()
+
+        async def mirror_one(plan: _Plan) -> Callable[[], None]:
+            """Upload one planned file; the step that files its outcome in ``summary``."""
             if plan.path is None:
-                return UnmirroredFile(plan.record, plan.reason)
+                return functools.partial(
+                    summary.skipped.append, UnmirroredFile(plan.record, plan.reason)
+                )
             reason = await async_offload(_md5_mismatch, plan.path, plan.record.md5_sum)
             if reason:
                 progress.advance(plan.size)
-                return UnmirroredFile(plan.record, reason)
+                return functools.partial(
+                    summary.skipped.append, UnmirroredFile(plan.record, reason)
+                )
             try:
                 size = await self._upload_gwflow_path(
                     plan.record.id, plan.path, progress.reader_callback()
@@ -199,21 +204,18 @@ class AsyncGWFlowBulk(AsyncGWFlow):
             except AuthenticationError:
                 raise
             except (GWCloudError, OSError) as err:
-                return UnmirroredFile(plan.record, f"upload failed: {err}")
-            return MirroredFile(plan.record, plan.path, size)
+                failed = UnmirroredFile(plan.record, f"upload failed: {err}")
+                return functools.partial(summary.failed.append, failed)
+            return functools.partial(
+                summary.uploaded.append, MirroredFile(plan.record, plan.path, size)
+            )
 
         try:
-            outcomes = await async_bounded_map(mirror_one, plans, limit)
+            filings = await async_bounded_map(mirror_one, plans, limit)
         finally:
             progress.close()
-        summary = GWFlowMirrorSummary()
-        for plan, outcome in zip(plans, outcomes, strict=True):
-            if isinstance(outcome, MirroredFile):
-                summary.uploaded.append(outcome)
-            elif plan.path is None or not outcome.reason.startswith("upload failed"):
-                summary.skipped.append(outcome)
-            else:
-                summary.failed.append(outcome)
+        for file_outcome in filings:  # in the service's order, whatever finished first
+            file_outcome()
         if summary.skipped or summary.failed:
             logger.warning("GWFlow mirror: %s", summary)
         return summary
@@ -315,7 +317,7 @@ def _plan(locate: Callable[[GWFlowPendingFile], Path | None], record: GWFlowPend
         info = path.stat()
     except OSError:
         return _Plan(record, None, reason=f"no local file at {str(path)!r}")
-    if not path.is_file():
+    if not stat.S_ISREG(info.st_mode):
         return _Plan(record, None, reason=f"{str(path)!r} is not a file")
     return _Plan(record, path, info.st_size)
 
@@ -342,7 +344,4 @@ def _md5_mismatch(path: Path, registered: str | None) -> str:
 
 
 def _present(pairs: list[tuple[GWFlowFile, Path]]) -> list[bool]:
-    return [
-        already_saved(target, f.file_size) if f.file_size is not None else target.is_file()
-        for f, target in pairs
-    ]
+    return [file_present(target, f.file_size) for f, target in pairs]

@@ -457,7 +457,7 @@ class GWFlow(Downloads):
         size = item.size if item.size_known else None
         if target.is_dir():
             raise ValidationError(f"output_path {str(target)!r} is a directory")
-        if skip_existing and offload(functools.partial(_exists, target, size)):
+        if skip_existing and offload(functools.partial(file_present, target, size)):
             return
         self._save_gwflow_items([(item, target)])
 
@@ -498,7 +498,8 @@ class GWFlow(Downloads):
         return [targets[index] for index in range(len(pairs))]
 
 
-def _exists(target: Path, size: int | None) -> bool:
+def file_present(target: Path, size: int | None) -> bool:
+    """Whether a GWFlow file is already at ``target`` (at its listed size, when known)."""
     if size is not None:
         return already_saved(target, size)
     return target.is_file()

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._commands import not_found
-from ._output import escape, fields, human_size, print_json, say, table
+from ._commands import DEFAULT_LIMIT, CommandError, UsageError, not_found
+from ._output import _iso, escape, fields, human_size, print_json, say, table
+from ._parser import EXIT_ERROR, TIME_RANGES
 
 if TYPE_CHECKING:
     from ..gwcloud import GWCloud
@@ -22,18 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["add_gwflow_commands", "gwflow_job_to_dict"]
 
-TIME_RANGES = ("all", "1d", "1w", "1m", "1y")
-DEFAULT_LIMIT = 100
 
 Handler = Callable[["GWCloud", argparse.Namespace], None]
 CommandFactory = Callable[..., argparse.ArgumentParser]
-
-
-def _iso(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    iso = getattr(value, "isoformat", None)
-    return str(iso()) if callable(iso) else str(value)
 
 
 def _libraries(job: GWFlowJob) -> list[str]:
@@ -236,9 +228,6 @@ def gwflow_mirror(gw: GWCloud, args: argparse.Namespace) -> None:
             f"failed {len(summary.failed)}"
         )
     if summary.failed:
-        from ._commands import CommandError
-        from ._parser import EXIT_ERROR
-
         raise CommandError(f"{len(summary.failed)} upload(s) failed", EXIT_ERROR)
 
 
@@ -249,8 +238,6 @@ def gwflow_link(gw: GWCloud, args: argparse.Namespace) -> None:
         message = f"unlinked {args.job_id}"
     else:
         if args.sname is None or args.analysis_uid is None:
-            from ._commands import UsageError
-
             raise UsageError("link needs ID SNAME ANALYSIS_UID (or ID --unlink)")
         gw.link_bilby_job_to_gwflow(args.job_id, args.sname, args.analysis_uid)
         message = f"linked {args.job_id} to {args.sname} analysis {args.analysis_uid!r}"

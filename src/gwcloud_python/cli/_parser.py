@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import _commands as cmd
-from ._gwflow import add_gwflow_commands
 from ._output import PROG, print_error
 
 if TYPE_CHECKING:
@@ -272,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument(
         "--ligo", action=argparse.BooleanOptionalAction, help="visible to LIGO members only"
     )
+
+    from ._gwflow import add_gwflow_commands  # it reads this module's constants
 
     add_gwflow_commands(commands, command, _positive_int)
 
