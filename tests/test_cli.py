@@ -252,6 +252,71 @@ def test_files_of_external_job(cli: Run, demo: dict[str, Any], tmp_path: Path) -
     assert listed.code == 0 and "https://example.org/gw190521/results.html" in listed.out
     message = cli("files", "download", job_id, str(tmp_path)).assert_error(1)
     assert "outside GWCloud" in message
+    assert not list(tmp_path.iterdir())
+
+
+def test_files_download_several_jobs_reports_the_external_one(
+    cli: Run, demo: dict[str, Any], server: LocalServer, tmp_path: Path
+) -> None:
+    ids = [demo["jobs"][key] for key in ("GW150914", "GW190521-external", "GW151226")]
+    dest = tmp_path / "out"
+    result = cli("--no-progress", "files", "download", *ids, str(dest), "--filter", "config")
+    assert result.code == 0, result.err
+    saved = sorted(Path(line).relative_to(dest).as_posix() for line in result.out.splitlines())
+    assert saved == [
+        "GW150914/GW150914_config_complete.ini",
+        "GW151226/GW151226_config_complete.ini",
+    ]
+    assert sorted(p.name for p in dest.iterdir()) == ["GW150914", "GW151226"]
+    content = (dest / "GW150914/GW150914_config_complete.ini").read_bytes()
+    assert content == server.file_bytes(ids[0], "GW150914_config_complete.ini")
+    lines = result.err.strip().splitlines()
+    [summary] = [line for line in lines if line.startswith("saved ")]
+    assert summary.startswith("saved 2 file(s), ")
+    [warning] = [line for line in lines if "outside GWCloud" in line]
+    assert warning.startswith("gwcloud: warning: skipped 1 job(s) ")
+    assert "'GW190521-external' (https://example.org/gw190521/results.html)" in warning
+    assert len(lines) == 2, result.err  # one warning line, not the library's and a second
+    # --json: the same outcome for scripts; a second run finds the files already there
+    again = cli(
+        "--no-progress", "files", "download", *ids, str(dest), "--filter", "config", "--json"
+    )
+    assert again.code == 0, again.err
+    report = again.json()
+    assert report["saved"] == [] and len(report["skipped_existing"]) == 2
+    assert report["external"] == [
+        {
+            "job_id": ids[1],
+            "name": "GW190521-external",
+            "url": "https://example.org/gw190521/results.html",
+        }
+    ]
+    assert "skipped 2 already there" in again.err
+
+
+def test_files_download_several_jobs_checks_every_id_first(
+    cli: Run, demo: dict[str, Any], tmp_path: Path
+) -> None:
+    job_id = demo["jobs"]["GW150914"]
+    message = cli("files", "download", job_id, "999999", str(tmp_path)).assert_error(3)
+    assert "'999999'" in message and not list(tmp_path.iterdir())
+    # the same job twice is downloaded once, still under its own folder
+    twice = cli(
+        "--no-progress", "files", "download", job_id, job_id, str(tmp_path), "--filter", "config"
+    )
+    assert twice.code == 0, twice.err
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in twice.out.split()] == [
+        "GW150914/GW150914_config_complete.ini"
+    ]
+
+
+def test_files_download_one_job_json(cli: Run, demo: dict[str, Any], tmp_path: Path) -> None:
+    job_id = demo["jobs"]["GW151226"]
+    report = cli("--no-progress", "files", "download", job_id, str(tmp_path), "--json").json()
+    assert report["external"] == [] and report["skipped_existing"] == []
+    assert report["saved"] and all(Path(p).is_file() for p in report["saved"])
+    assert all(Path(p).parent.is_relative_to(tmp_path) for p in report["saved"])
+    assert not (tmp_path / "GW151226").exists()  # one job: straight under DEST, as before
 
 
 # -- submit and upload ----------------------------------------------------------------------

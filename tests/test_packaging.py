@@ -95,6 +95,7 @@ SDIST_REQUIRED = (
     "docs/index.rst",
     "examples/script_1x.py",
     "examples/demo.py",
+    "examples/gwflow_walkthrough.py",
     "examples/downstream/gw_downstream/__init__.py",
     "examples/downstream/pyrightconfig.json",
     "examples/downstream/mypy.ini",

@@ -139,13 +139,17 @@ class GWFlowJob:
         ]
 
     def __str__(self) -> str:
-        lines = field_lines(f"GWFlowJob {self.sname}", self._display_rows())
+        under: dict[str, list[str]] = {"files": [], "bilby jobs": []}
         for item in self.files[:_TEXT_FILES]:
             where = f"{item.analysis_uid}/{item.path}" if item.analysis_uid else item.path
-            lines.append(f"{'':15}{where} ({human_size(item.file_size)})")
+            under["files"].append(f"{where} ({human_size(item.file_size)})")
         if len(self.files) > _TEXT_FILES:
-            lines.append(f"{'':15}... and {len(self.files) - _TEXT_FILES} more")
-        lines += [f"{'':15}{linked}" for linked in self.bilby_jobs[:MAX_TEXT_ROWS]]
+            under["files"].append(f"... and {len(self.files) - _TEXT_FILES} more")
+        under["bilby jobs"] = [str(linked) for linked in self.bilby_jobs[:MAX_TEXT_ROWS]]
+        lines = [f"GWFlowJob {self.sname}"]
+        for label, text in self._display_rows():
+            lines += field_lines("", [(label, text)])[1:]
+            lines += [f"{'':15}{extra}" for extra in under.get(label, [])]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

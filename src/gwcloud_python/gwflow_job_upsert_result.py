@@ -86,11 +86,13 @@ class GWFlowJobUpsertResult:
         ]
 
     def __str__(self) -> str:
-        lines = field_lines(f"GWFlowJobUpsertResult {self.sname}", self._display_rows())
-        if self.files_pending:
-            lines.append(pending_text(self.files_pending, "pending"))
-        if self.removed_files:
-            lines.append(pending_text(self.removed_files, "removed"))
+        lists = {"pending": self.files_pending, "removed": self.removed_files}
+        lines = [f"GWFlowJobUpsertResult {self.sname}"]
+        for label, text in self._display_rows():
+            lines += field_lines("", [(label, text)])[1:]
+            files = lists.get(label)
+            if files:
+                lines += [f"{'':13}{line}" for line in pending_text(files, label).splitlines()[1:]]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

@@ -7,7 +7,7 @@ introspection query, no token needed), validates every operation gwcloud-python 
 each broken operation would break. ``gwcloud schema-check`` runs it from the shell::
 
     $ gwcloud schema-check --endpoint https://gwcloud.org.au/graphql
-    Schema check of https://gwcloud.org.au/graphql (2026 service): 18 operations, 0 broken
+    Schema check of https://gwcloud.org.au/graphql (2026 service): 34 operations, 0 broken
     ...
 
 The operations come from the installed package (``gwcloud_python/_queries`` in a wheel) or,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -83,3 +84,35 @@ def test_async_bulk_save_reports_the_external_job(server: LocalServer, tmp_path:
 
     saved = asyncio.run(main())
     assert len(saved.external) == 1 and saved and all(p.is_file() for p in saved)
+
+
+def _cli_options(server: LocalServer) -> list[str]:
+    return [f"--{key.replace('_', '-')}={value}" for key, value in endpoints(server).items()]
+
+
+def test_cli_downloads_every_official_job_and_names_the_external_one(
+    server: LocalServer, connect: Callable[..., GWCloud], tmp_path: Path, capsys: Any
+) -> None:
+    from gwcloud_python.cli import main
+
+    jobs = list(connect().get_official_job_list(""))
+    [outside] = _external(jobs)
+    ids = [job.id for job in jobs]
+    dest = tmp_path / "results"
+    argv = [*_cli_options(server), "--no-progress", "files", "download", *ids, str(dest)]
+    capsys.readouterr()
+    assert main([*argv, "--filter", "default", "--json"]) == 0
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    [skipped] = report["external"]
+    assert (skipped["job_id"], skipped["name"]) == (outside.job_id, outside.name)
+    assert skipped["url"].startswith("http")
+    [warning] = [line for line in err.splitlines() if "outside GWCloud" in line]
+    assert warning.startswith("gwcloud: warning: ") and skipped["url"] in warning
+    saved = [Path(p) for p in report["saved"]]
+    assert saved and all(p.is_file() for p in saved)
+    folders = {p.relative_to(dest).parts[0] for p in saved}
+    assert folders == {job.name for job in jobs if job is not outside}
+    # the same job alone keeps the 1.x failure: one error line, exit status 1
+    assert main([*_cli_options(server), "files", "download", outside.id, str(tmp_path / "x")]) == 1
+    assert "outside GWCloud" in capsys.readouterr().err

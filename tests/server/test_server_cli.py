@@ -264,3 +264,19 @@ def test_usage_lines_name_a_reachable_address() -> None:
     lines = usage_lines("http://127.0.0.1:8000", "2026")
     assert "    gw = GWCloud(token, endpoint='http://127.0.0.1:8000/graphql')" in lines
     assert not any("GWCLOUD_AUTH_ENDPOINT" in line for line in lines)
+
+
+def test_a_taken_port_is_named_with_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["run", "--port", str(port), "--data-dir", str(tmp_path / "gwc")])
+    assert code == 1
+    [line] = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line.startswith("gwcloud-server: error: ") and f"port {port}" in line
+    assert "--port" in line

@@ -239,13 +239,14 @@ class AsyncDownloads(AsyncJobs):
         self._check_root([], root_path)
         folders = self._job_folders(jobs)
 
-        async def listing(pair: tuple[AsyncBilbyJob, FileFilter]) -> FileReferenceList:
-            return await pair[0]._filtered(pair[1])
+        async def listing(job: AsyncBilbyJob) -> FileReferenceList:
+            return await job.get_full_file_list()
 
-        pairs = list(zip(jobs, filters, strict=True))
-        lists = await async_bounded_map(listing, pairs, C.ID_REQUEST_CONCURRENCY)
-        keep, external = split_external(jobs, lists)
-        refs, paths = self._job_file_paths([folders[i] for i in keep], [lists[i] for i in keep])
+        every = await async_bounded_map(listing, jobs, C.ID_REQUEST_CONCURRENCY)
+        # external jobs are told apart on their full lists, which hold their link
+        keep, external = split_external(jobs, every)
+        lists = [every[i].filter_list(filters[i]) for i in keep]
+        refs, paths = self._job_file_paths([folders[i] for i in keep], lists)
         plan = await async_offload(
             functools.partial(
                 self._download_plan,

@@ -238,13 +238,14 @@ class Downloads(Jobs):
         self._check_root([], root_path)
         folders = self._job_folders(jobs)
 
-        def listing(pair: tuple[BilbyJob, FileFilter]) -> FileReferenceList:
-            return pair[0]._filtered(pair[1])
+        def listing(job: BilbyJob) -> FileReferenceList:
+            return job.get_full_file_list()
 
-        pairs = list(zip(jobs, filters, strict=True))
-        lists = bounded_map(listing, pairs, C.ID_REQUEST_CONCURRENCY)
-        keep, external = split_external(jobs, lists)
-        refs, paths = self._job_file_paths([folders[i] for i in keep], [lists[i] for i in keep])
+        every = bounded_map(listing, jobs, C.ID_REQUEST_CONCURRENCY)
+        # external jobs are told apart on their full lists, which hold their link
+        keep, external = split_external(jobs, every)
+        lists = [every[i].filter_list(filters[i]) for i in keep]
+        refs, paths = self._job_file_paths([folders[i] for i in keep], lists)
         plan = offload(
             functools.partial(
                 self._download_plan,

@@ -204,9 +204,24 @@ def _already_there(dest: Path, ref: FileReference) -> bool:
 
 
 def files_download(gw: GWCloud, args: argparse.Namespace) -> None:
-    """``gwcloud files download``: save a job's files under DEST, printing each path."""
-    refs = _file_list(gw, args.job_id, args.filter)
+    """``gwcloud files download``: save the files of one job, or of several, under DEST.
+
+    One job's files go straight under DEST, and an external job fails as it always
+    has.  Several jobs' files go under ``DEST/<job name>/`` in one pipeline; an
+    external job among them is skipped and named, with its link, in one warning.
+    """
+    ids: list[str] = args.job_id
+    if len(ids) == 1:
+        _download_one(gw, ids[0], args)
+    else:
+        _download_many(gw, ids, args)
+
+
+def _download_one(gw: GWCloud, job_id: str, args: argparse.Namespace) -> None:
+    refs = _file_list(gw, job_id, args.filter)
     if not refs:
+        if args.json:
+            print_json(_download_json([], [], []))
         say(f"no files match filter {args.filter!r}; nothing downloaded")
         return
     skip = not args.no_skip_existing
@@ -220,11 +235,75 @@ def files_download(gw: GWCloud, args: argparse.Namespace) -> None:
     saved = gw.save_files_by_reference(wanted, args.dest, **options) if wanted else []
     kept = {(args.dest / ref.path).resolve() for ref in present}
     fetched = [Path(path) for path in saved if Path(path).resolve() not in kept]
-    for path in fetched:
-        print(escape(str(path)))
-    size = human_size(sum(r.file_size or 0 for r in refs if r not in present))
+    size = sum(r.file_size or 0 for r in refs if r not in present)
+    _report_download(args, fetched, [args.dest / ref.path for ref in present], size, [])
+
+
+def _download_many(gw: GWCloud, ids: Sequence[str], args: argparse.Namespace) -> None:
+    """Several jobs in one :meth:`GWCloud.save_job_files` call, external ones reported."""
+    from .._client_base import job_file_filter
+
+    jobs: list[BilbyJob] = []
+    for job_id in ids:  # every ID is checked before anything is downloaded
+        job = _get_job(gw, job_id)
+        if all(job.job_id != other.job_id for other in jobs):
+            jobs.append(job)
+    folders = {
+        id(job): args.dest / folder for job, folder in zip(jobs, gw._job_folders(jobs), strict=True)
+    }
+    skip = not args.no_skip_existing
+    named = job_file_filter(jobs[0], "full" if args.filter == "all" else args.filter)
+    present: list[Path] = []
+    size = 0
+
+    def choose(refs: list[FileReference]) -> Sequence[FileReference]:
+        # runs while the jobs' files are listed, before any of them is fetched
+        nonlocal size
+        chosen = named(refs)
+        for ref in chosen:
+            folder = folders.get(id(ref.parent))
+            if folder is None or getattr(ref.parent, "is_external", lambda: False)():
+                continue
+            if skip and _already_there(folder, ref):
+                present.append(folder / ref.path)
+            else:
+                size += ref.file_size or 0
+        return chosen
+
+    # The library names the skipped external jobs in one warning, which main() prints
+    # escaped on stderr; --json lists them too.
+    saved = gw.save_job_files(jobs, args.dest, choose, skip_existing=skip)
+    kept = {path.resolve() for path in present}
+    fetched = [Path(path) for path in saved if Path(path).resolve() not in kept]
+    external = [{"job_id": job.job_id, "name": job.name, "url": job.url} for job in saved.external]
+    _report_download(args, fetched, present, size, external)
+
+
+def _download_json(
+    fetched: Sequence[Path], present: Sequence[Path], external: Sequence[dict[str, str]]
+) -> dict[str, Any]:
+    return {
+        "saved": [str(path) for path in fetched],
+        "skipped_existing": [str(path) for path in present],
+        "external": list(external),
+    }
+
+
+def _report_download(
+    args: argparse.Namespace,
+    fetched: Sequence[Path],
+    present: Sequence[Path],
+    size: int,
+    external: Sequence[dict[str, str]],
+) -> None:
+    """Print the saved paths (or ``--json``) on stdout, the summary lines on stderr."""
+    if args.json:
+        print_json(_download_json(fetched, present, external))
+    else:
+        for path in fetched:
+            print(escape(str(path)))
     where = escape(str(args.dest))
-    message = f"saved {len(fetched)} file(s), {size}, under {where}"
+    message = f"saved {len(fetched)} file(s), {human_size(size)}, under {where}"
     if present:
         message += (
             f"; skipped {len(present)} already there (--no-skip-existing downloads them again)"

@@ -191,10 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     files_commands = files.add_subparsers(dest="files_command", metavar="COMMAND", required=True)
     listing = command(files_commands, "list", cmd.files_list, "list a job's files")
     download = command(
-        files_commands, "download", cmd.files_download, "download a job's files", json_flag=False
+        files_commands,
+        "download",
+        cmd.files_download,
+        "download the files of one job, or of several (each under DEST/<job name>/)",
     )
-    for sub in (listing, download):
-        sub.add_argument("job_id", metavar="ID", help="job ID (as listed) or integer key")
+    listing.add_argument("job_id", metavar="ID", help="job ID (as listed) or integer key")
+    download.add_argument(
+        "job_id", nargs="+", metavar="ID", help="job ID (as listed) or integer key"
+    )
     download.add_argument("dest", metavar="DEST", type=Path, help="directory to save under")
     for sub in (listing, download):
         sub.add_argument(

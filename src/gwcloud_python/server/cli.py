@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import importlib.util
 import json
 import logging
@@ -198,7 +199,16 @@ def _bind(host: str, port: int) -> socket.socket:
     # every response on a reused connection waits for the client's delayed ACK (~40 ms).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise _CommandError(
+                f"port {port} on {host} is already in use (another gwcloud-server?); "
+                "choose another with --port, or --port 0 for a free one"
+            ) from None
+        raise
     return sock
 
 
