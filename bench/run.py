@@ -74,6 +74,9 @@ SMALL_FILES_MIN_RUNS = 5
 
 #: curl's parallelism in the long-link cases (as 1.15.0's thread pool).
 CURL_PARALLEL = 20
+#: Issue 21 stretch: loopback 1,000 files within this factor of curl x20
+#: (bench/PROFILE_many_small.md).
+CURL_STRETCH_FACTOR = 1.6
 
 
 class Bench:
@@ -359,6 +362,7 @@ def case_many_small(bench: Bench) -> list[Row]:
                 concurrency=threads,
                 dest=str(bench.out / "small"),
             ),
+            "curl": lambda: bench.curl(None, job_id=job),
         },
         runs,
     )
@@ -394,7 +398,7 @@ def case_many_small(bench: Bench) -> list[Row]:
     else:
         row.met = False
         row.ratio = "n/a"
-    rows = [row]
+    rows = [row, _stretch_row(ours, medians["curl"])]
     for concurrency in bench.args.sweep:
         m = bench.run(
             "ours",
@@ -416,6 +420,36 @@ def case_many_small(bench: Bench) -> list[Row]:
             sweep.ratio = f"ours/base {m.seconds / baseline.seconds:.2f}x"
         rows.append(sweep)
     return rows
+
+
+def _stretch_row(ours: Measurement | None, curl: Measurement | None) -> Row:
+    """Issue 21's stretch: the 1,000 files within 1.6x of curl x20 on the same server and run."""
+    row = Row(
+        "many_small_curl",
+        "  stretch: same 1,000 files, ours vs curl --parallel-max 20",
+        ours,
+        baseline=curl,
+        baseline_label=f"curl x{CURL_PARALLEL}",
+        target=f"<={CURL_STRETCH_FACTOR}x curl (stretch)",
+        met=False,
+        ratio="n/a",
+        details={"spread": {"ours": spread_text(ours), "curl": spread_text(curl)}},
+    )
+    ours_s = _lower_bound(ours)
+    if _ok(ours) and ours_s and _ok(curl):
+        assert curl is not None and curl.seconds is not None
+        ratio = ours_s / curl.seconds
+        paired = _paired_ratios(ours, curl)
+        row.ratio = f"ours/curl {ratio:.2f}x"
+        if paired:
+            row.ratio += f" (per round {statistics.median(paired):.2f}x)"
+        row.met = ratio <= CURL_STRETCH_FACTOR
+        row.details.update(
+            ours_over_curl=ratio,
+            ours_over_curl_per_round=paired,
+            median_s={"ours": ours_s, "curl": curl.seconds},
+        )
+    return row
 
 
 def _trips(m: Measurement | None) -> dict[str, Any]:
@@ -1010,7 +1044,9 @@ FOOTNOTES = [
     "the case's time limit.",
     "Baseline of the 1,000-file case: one generateFileDownloadIds mutation + plain httpx "
     "streaming of the same URLs over one pooled client with as many threads as our engine "
-    'uses on a fast link, each body written to its file with a plain open(..., "wb").',
+    'uses on a fast link, each body written to its file with a plain open(..., "wb"). '
+    "Its stretch row: curl --parallel --parallel-max 20 on fresh URLs of the same files "
+    "(fetched untimed), bodies to /dev/null, curl's start-up included.",
     "RTT cases: through bench/_rtt_proxy.py (each direction delayed RTT/2, a new connection's "
     "first byte one more RTT). 'N req/M conn' = requests the server logged and connections "
     "the proxy accepted during the timed call. curl gets its URLs from the same API calls "

@@ -62,6 +62,7 @@ INPUTS = (
     "schema",
     "queries",
     "codegen",
+    "tools/codegen_plugins.py",
     "src/gwcloud_python/_generated_base.py",
     "src/gwcloud_python/_generated_async_base.py",
 )

@@ -24,7 +24,7 @@ from . import _constants as C
 from ._errors import OperationOutcomeUnknown, TransportError
 from ._transport import UploadLike
 
-__all__ = ["guarded", "mark_mutation", "prepare_variables"]
+__all__ = ["answer_mismatch", "guarded", "mark_mutation", "prepare_variables"]
 
 _MUTATION = re.compile(r"^\s*mutation\b")
 _Client = TypeVar("_Client")
@@ -118,10 +118,27 @@ def _schema_mismatch(name: str, err: PydanticValidationError) -> TransportError:
     problems = err.errors(include_url=False, include_input=False)
     first = problems[0] if problems else {"loc": (), "msg": "invalid"}
     where = ".".join(str(part) for part in first["loc"])
+    return answer_mismatch(name, where, str(first["msg"]), problems=len(problems))
+
+
+def answer_mismatch(name: str, where: str, problem: str, *, problems: int = 1) -> TransportError:
+    """The error for an answer of operation ``name`` that does not fit the schema.
+
+    Parameters
+    ----------
+    name : str
+        The operation (or generated method) whose answer was read.
+    where : str
+        Dotted path of the first value that does not fit (empty: the top level).
+    problem : str
+        What is wrong with it.
+    problems : int, optional
+        How many values do not fit, when known.
+    """
     return _unreadable(
         name,
         "the server's answer does not match the GraphQL schema "
-        f"({len(problems)} problem(s); first at {where or 'top level'}: {first['msg']})",
+        f"({problems} problem(s); first at {where or 'top level'}: {problem})",
     )
 
 

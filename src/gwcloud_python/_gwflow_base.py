@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -24,11 +24,13 @@ from . import _constants as C
 from ._auth import SessionTokenAuth
 from ._errors import DownloadError, GWCloudError, ValidationError
 from ._feed import DownloadItem
-from ._generated.bilby2026 import GWFlowFileInput, GWFlowUpsertInput, UpsertGwflowJobMutationInput
 from ._gwflow_wire import parse_time
 from ._profiles import ServiceProfile, download_url, origin_of
 from .gwflow_file import GWFlowFile
 from .gwflow_job import GWFlowJob, GWFlowJobList
+
+if TYPE_CHECKING:  # the 2026 operations load when a GWFlow call first needs them
+    from ._generated.bilby2026 import GWFlowFileInput, UpsertGwflowJobMutationInput
 
 logger = logging.getLogger("gwcloud_python")
 
@@ -222,6 +224,8 @@ def hash_entries(entries: Sequence[_Entry]) -> list[GWFlowFileInput]:
     Empty values are left out, as gwcloud-python 3.0.0 leaves them out (the
     service's defaults are the same ``""``), except a size of 0.
     """
+    from ._generated.bilby2026 import GWFlowFileInput
+
     inputs = []
     for entry in entries:
         size, md5 = entry.file_size, entry.md5_sum
@@ -295,6 +299,8 @@ def upsert_input(
         )
     if files is not None:
         values["files"] = files
+    from ._generated.bilby2026 import GWFlowUpsertInput, UpsertGwflowJobMutationInput
+
     return UpsertGwflowJobMutationInput(params=GWFlowUpsertInput(**values))
 
 

@@ -182,6 +182,29 @@ class JobRecord:
             **fields,
         )
 
+    @classmethod
+    def _from_answer(cls: type[_J], client: Any, node: Mapping[str, Any]) -> _J:
+        """Build a job from a public list's node as decoded JSON, already checked.
+
+        The fields are those of the fragment ``PublicBilbyJobFields``; see
+        :mod:`gwcloud_python._job_answers`.
+        """
+        status = node["jobStatus"]
+        event = node["eventId"]
+        return cls(
+            client,
+            job_id=str(node["id"]),
+            name=node["name"] or "",
+            description=node["description"],
+            user=node["user"],
+            event_id=None if event is None else EventID._from_answer(event),
+            job_status=(
+                None
+                if status is None
+                else JobStatus._from_parts(status["name"], status["date"], None)
+            ),
+        )
+
     @property
     def id(self) -> str:
         """Alias of :attr:`job_id`."""

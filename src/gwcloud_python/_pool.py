@@ -12,14 +12,15 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Generic, TypeVar
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._errors import DownloadError
 from ._feed import DownloadFeed, DownloadItem, ProgressCallback
 from ._progress_io import progress_bar
 from ._retry import _CancelledError
+
+if TYPE_CHECKING:  # tqdm loads with the first bar drawn
+    from tqdm import tqdm
 
 __all__ = ["run_workers"]
 

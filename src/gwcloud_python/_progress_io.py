@@ -14,11 +14,12 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import IO, Any
-
-from tqdm import tqdm
+from typing import IO, TYPE_CHECKING, Any
 
 from ._errors import GWCloudError
+
+if TYPE_CHECKING:  # tqdm loads with the first bar drawn
+    from tqdm import tqdm
 
 __all__ = [
     "ProgressReader",
@@ -61,6 +62,8 @@ def progress_bar(total: int, description: str, *, initial: int = 0) -> tqdm[Any]
     initial : int, optional
         Bytes already moved.
     """
+    from tqdm import tqdm
+
     return tqdm(
         total=total,
         initial=initial,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = ["EventID"]
 
@@ -81,6 +81,16 @@ class EventID:
             nickname=node.nickname,
             is_ligo_event=bool(values.get("is_ligo_event", False)),
             gps_time=gps_time,
+        )
+
+    @classmethod
+    def _from_answer(cls, event: Mapping[str, Any]) -> EventID:
+        """Build from a public job list's ``eventId`` as decoded JSON, already checked."""
+        return cls(
+            event_id=event["eventId"],
+            trigger_id=event["triggerId"],
+            nickname=event["nickname"],
+            is_ligo_event=bool(event.get("isLigoEvent", False)),
         )
 
 

@@ -13,7 +13,6 @@ from .. import _constants as C
 from .._extras import AsyncClientExtras
 from .._files import ProgressCallback
 from .._generated.bilby import AsyncBilbyClient
-from .._generated.bilby2026 import AsyncBilby2026Client
 from .._graphql import guarded
 from .._seams import async_transports
 from .downloads import AsyncDownloads
@@ -144,7 +143,7 @@ class AsyncGWCloud(AsyncClientExtras, AsyncGWFlowBulk, AsyncEventIDs, AsyncUploa
         auth = self._bilby_auth(self.sync_client)
         channel = AsyncChannel(self.client, auth, ready=self.authenticate)
         self._bilby = guarded(AsyncBilbyClient(url=self.endpoint, http_client=channel))
-        self._bilby2026 = guarded(AsyncBilby2026Client(url=self.endpoint, http_client=channel))
+        self._channel = channel
         self._authenticated = not self._token
         self._start()
 

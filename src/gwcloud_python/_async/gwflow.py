@@ -7,16 +7,10 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import DownloadError, GWCloudError, ValidationError
 from .._files import DownloadFeed, DownloadItem, already_saved
-from .._generated.bilby2026 import (
-    GWFlowFileInput,
-    LinkBilbyJobToGwflowMutationInput,
-    UploadGwflowFileMutationInput,
-)
-from .._generated.bilby2026 import Upload as Upload2026
 from .._gwflow_base import (
     GWFlowPager,
     check_sname,
@@ -38,6 +32,9 @@ from ..gwflow_job_upsert_result import GWFlowJobUpsertResult
 from ..gwflow_pending_file import GWFlowPendingFile, GWFlowPendingFileList
 from ..helpers import TimeRange
 from .downloads import AsyncDownloads
+
+if TYPE_CHECKING:  # loaded by the calls that need them (a 2023 client never does)
+    from .._generated.bilby2026 import GWFlowFileInput
 
 __all__ = ["AsyncGWFlow"]
 
@@ -213,6 +210,9 @@ class AsyncGWFlow(AsyncDownloads):
             if callback is None
             else open_for_upload(path, progress=False, callback=callback)
         )
+        from .._generated.bilby2026 import Upload as Upload2026
+        from .._generated.bilby2026 import UploadGwflowFileMutationInput
+
         with opened as handle:
             size = os.fstat(handle.fileno()).st_size
             request = UploadGwflowFileMutationInput(
@@ -296,6 +296,8 @@ class AsyncGWFlow(AsyncDownloads):
         check_text(sname, "sname")
         check_text(analysis_uid, "analysis_uid")
         self._require_token("link_bilby_job_to_gwflow")
+        from .._generated.bilby2026 import LinkBilbyJobToGwflowMutationInput
+
         request = LinkBilbyJobToGwflowMutationInput(
             jobId=job_id, sname=sname, analysisUid=analysis_uid
         )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .. import _constants as C
 from .._client_base import PAGE_SIZE, ClientCore, PageGuard, job_not_found, lacks_ligo_flag
 from .._errors import GraphQLError, NotFoundError
 from .._generated.bilby import AsyncBilbyClient
-from .._generated.bilby2026 import AsyncBilby2026Client
+from .._graphql import guarded
+from .._job_answers import public_job_page
 from .._seams import AsyncCall, async_offload
 from .._transport import AsyncTransport, Transport
 from .._validation import check_number, to_global_job_id
@@ -18,6 +19,10 @@ from ..file_reference import FileReferenceList
 from ..helpers import TimeRange
 from ..job_list import JobList
 from .bilby_job import AsyncBilbyJob
+from .graphql import AsyncChannel
+
+if TYPE_CHECKING:
+    from .._generated.bilby2026 import AsyncBilby2026Client
 
 __all__ = ["AsyncJobs"]
 
@@ -33,8 +38,23 @@ class AsyncJobs(ClientCore):
     #: The transport of token exchanges and file transfers (the same object in the sync client).
     sync_client: Transport
     _bilby: AsyncBilbyClient
-    _bilby2026: AsyncBilby2026Client
+    _channel: AsyncChannel
     _authenticated: bool
+    _bilby2026_client: AsyncBilby2026Client | None = None
+
+    @property
+    def _bilby2026(self) -> AsyncBilby2026Client:
+        """The operations only the 2026 service has, loaded at their first use.
+
+        A client of the 2023 service never imports them (fewer objects for the
+        garbage collector to walk in every script that only lists and downloads).
+        """
+        if self._bilby2026_client is None:
+            from .._generated.bilby2026 import AsyncBilby2026Client
+
+            client = AsyncBilby2026Client(url=self.endpoint, http_client=self._channel)
+            self._bilby2026_client = guarded(client)
+        return self._bilby2026_client
 
     def _open_transports(self, transports: tuple[AsyncTransport, Transport]) -> None:
         self.client, self.sync_client = transports
@@ -121,34 +141,47 @@ class AsyncJobs(ClientCore):
     # -- listing ----------------------------------------------------------------------------
 
     async def _walk(
-        self, fetch: Callable[..., Any], page_size: int, limit: int | None
+        self,
+        fetch: Callable[..., Any],
+        page_size: int,
+        limit: int | None,
+        build: Callable[[Any, Any], AsyncBilbyJob] = AsyncBilbyJob._from_gql,
     ) -> AsyncIterator[AsyncBilbyJob]:
-        """Yield jobs page by page; ``fetch(first=, after=)`` gives one connection."""
+        """Yield jobs page by page.
+
+        ``fetch(first=, after=)`` gives one page's nodes and the next cursor;
+        ``build(client, node)`` makes a job of a node.
+        """
         seen, after = 0, None
         pages = PageGuard(self.endpoint)
         while True:
-            page = await fetch(**self._page_request(page_size, limit, seen, after))
-            nodes, after = self._page_nodes(page)
+            nodes, after = await fetch(**self._page_request(page_size, limit, seen, after))
             pages.advance(nodes, after)
             for node in nodes[: None if limit is None else limit - seen]:
                 seen += 1
-                yield AsyncBilbyJob._from_gql(self, node)
+                yield build(self, node)
             if after is None or (limit is not None and seen >= limit):
                 return
 
     def _walk_public(
         self, search: str, time_range: str, page_size: int, limit: int | None
     ) -> AsyncIterator[AsyncBilbyJob]:
+        # The answer's JSON, not models: see gwcloud_python._job_answers.
         async def fetch(**page: Any) -> Any:
-            result = await self._read(
-                lambda: self._bilby.public_bilby_jobs(time_range=time_range, search=search, **page),
-                lambda: self._bilby.public_bilby_jobs_no_ligo_flag(
+            with_flag = self._ligo_flag
+            data = await self._read(
+                lambda: self._bilby.public_bilby_jobs_data(
+                    time_range=time_range, search=search, **page
+                ),
+                lambda: self._bilby.public_bilby_jobs_no_ligo_flag_data(
                     time_range=time_range, search=search, **page
                 ),
             )
-            return result.public_bilby_jobs
+            with_flag = with_flag and self._ligo_flag
+            operation = "PublicBilbyJobs" if with_flag else "PublicBilbyJobsNoLigoFlag"
+            return public_job_page(data, operation, ligo_flag=with_flag)
 
-        return self._walk(fetch, page_size, limit)
+        return self._walk(fetch, page_size, limit, AsyncBilbyJob._from_answer)
 
     def _walk_user(self, page_size: int, limit: int | None) -> AsyncIterator[AsyncBilbyJob]:
         async def fetch(**page: Any) -> Any:
@@ -156,7 +189,7 @@ class AsyncJobs(ClientCore):
                 lambda: self._bilby.bilby_jobs(**page),
                 lambda: self._bilby.bilby_jobs_no_ligo_flag(**page),
             )
-            return result.bilby_jobs
+            return self._page_nodes(result.bilby_jobs)
 
         return self._walk(fetch, page_size, limit)
 

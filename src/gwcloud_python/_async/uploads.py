@@ -10,7 +10,6 @@ from .._archive import async_job_directory_archive, check_job_archive, check_job
 from .._client_base import SubmitRequest
 from .._errors import GWCloudError, register_secret
 from .._generated.bilby import SupportingFileUploadInput, Upload
-from .._generated.bilby2026 import Upload as Upload2026
 from .._seams import async_offload
 from ..helpers import Cluster
 from .bilby_job import AsyncBilbyJob
@@ -293,6 +292,8 @@ class AsyncUploads(AsyncJobs):
         """
         hdf5, ini = self._hdf5_request(description, hdf5_file, ini_file, public)
         token = await self._upload_token()
+        from .._generated.bilby2026 import Upload as Upload2026
+
         with self._open_upload(hdf5) as hdf5_handle, self._open_upload(ini) as ini_handle:
             created = (
                 await self._bilby2026.upload_hdf_5_bilby_job(

@@ -14,7 +14,6 @@ from .. import _constants as C
 from .._extras import ClientExtras
 from .._files import ProgressCallback
 from .._generated.bilby import BilbyClient
-from .._generated.bilby2026 import Bilby2026Client
 from .._graphql import guarded
 from .._seams import transports
 from .downloads import Downloads
@@ -145,7 +144,7 @@ class GWCloud(ClientExtras, GWFlowBulk, EventIDs, Uploads, Downloads):
         auth = self._bilby_auth(self.sync_client)
         channel = Channel(self.client, auth, ready=self.authenticate)
         self._bilby = guarded(BilbyClient(url=self.endpoint, http_client=channel))
-        self._bilby2026 = guarded(Bilby2026Client(url=self.endpoint, http_client=channel))
+        self._channel = channel
         self._authenticated = not self._token
         self._start()
 

@@ -8,16 +8,10 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import DownloadError, GWCloudError, ValidationError
 from .._files import DownloadFeed, DownloadItem, already_saved
-from .._generated.bilby2026 import (
-    GWFlowFileInput,
-    LinkBilbyJobToGwflowMutationInput,
-    UploadGwflowFileMutationInput,
-)
-from .._generated.bilby2026 import Upload as Upload2026
 from .._gwflow_base import (
     GWFlowPager,
     check_sname,
@@ -39,6 +33,9 @@ from ..gwflow_job_upsert_result import GWFlowJobUpsertResult
 from ..gwflow_pending_file import GWFlowPendingFile, GWFlowPendingFileList
 from ..helpers import TimeRange
 from .downloads import Downloads
+
+if TYPE_CHECKING:  # loaded by the calls that need them (a 2023 client never does)
+    from .._generated.bilby2026 import GWFlowFileInput
 
 __all__ = ["GWFlow"]
 
@@ -212,6 +209,9 @@ class GWFlow(Downloads):
             if callback is None
             else open_for_upload(path, progress=False, callback=callback)
         )
+        from .._generated.bilby2026 import Upload as Upload2026
+        from .._generated.bilby2026 import UploadGwflowFileMutationInput
+
         with opened as handle:
             size = os.fstat(handle.fileno()).st_size
             request = UploadGwflowFileMutationInput(
@@ -293,6 +293,8 @@ class GWFlow(Downloads):
         check_text(sname, "sname")
         check_text(analysis_uid, "analysis_uid")
         self._require_token("link_bilby_job_to_gwflow")
+        from .._generated.bilby2026 import LinkBilbyJobToGwflowMutationInput
+
         request = LinkBilbyJobToGwflowMutationInput(
             jobId=job_id, sname=sname, analysisUid=analysis_uid
         )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .. import _constants as C
 from .._client_base import PAGE_SIZE, ClientCore, PageGuard, job_not_found, lacks_ligo_flag
 from .._errors import GraphQLError, NotFoundError
 from .._generated.bilby import BilbyClient
-from .._generated.bilby2026 import Bilby2026Client
+from .._graphql import guarded
+from .._job_answers import public_job_page
 from .._seams import Call, offload
 from .._transport import Transport
 from .._validation import check_number, to_global_job_id
@@ -19,6 +20,10 @@ from ..file_reference import FileReferenceList
 from ..helpers import TimeRange
 from ..job_list import JobList
 from .bilby_job import BilbyJob
+from .graphql import Channel
+
+if TYPE_CHECKING:
+    from .._generated.bilby2026 import Bilby2026Client
 
 __all__ = ["Jobs"]
 
@@ -34,8 +39,23 @@ class Jobs(ClientCore):
     #: The transport of token exchanges and file transfers (the same object in the sync client).
     sync_client: Transport
     _bilby: BilbyClient
-    _bilby2026: Bilby2026Client
+    _channel: Channel
     _authenticated: bool
+    _bilby2026_client: Bilby2026Client | None = None
+
+    @property
+    def _bilby2026(self) -> Bilby2026Client:
+        """The operations only the 2026 service has, loaded at their first use.
+
+        A client of the 2023 service never imports them (fewer objects for the
+        garbage collector to walk in every script that only lists and downloads).
+        """
+        if self._bilby2026_client is None:
+            from .._generated.bilby2026 import Bilby2026Client
+
+            client = Bilby2026Client(url=self.endpoint, http_client=self._channel)
+            self._bilby2026_client = guarded(client)
+        return self._bilby2026_client
 
     def _open_transports(self, transports: tuple[Transport, Transport]) -> None:
         self.client, self.sync_client = transports
@@ -122,34 +142,47 @@ class Jobs(ClientCore):
     # -- listing ----------------------------------------------------------------------------
 
     def _walk(
-        self, fetch: Callable[..., Any], page_size: int, limit: int | None
+        self,
+        fetch: Callable[..., Any],
+        page_size: int,
+        limit: int | None,
+        build: Callable[[Any, Any], BilbyJob] = BilbyJob._from_gql,
     ) -> Iterator[BilbyJob]:
-        """Yield jobs page by page; ``fetch(first=, after=)`` gives one connection."""
+        """Yield jobs page by page.
+
+        ``fetch(first=, after=)`` gives one page's nodes and the next cursor;
+        ``build(client, node)`` makes a job of a node.
+        """
         seen, after = 0, None
         pages = PageGuard(self.endpoint)
         while True:
-            page = fetch(**self._page_request(page_size, limit, seen, after))
-            nodes, after = self._page_nodes(page)
+            nodes, after = fetch(**self._page_request(page_size, limit, seen, after))
             pages.advance(nodes, after)
             for node in nodes[: None if limit is None else limit - seen]:
                 seen += 1
-                yield BilbyJob._from_gql(self, node)
+                yield build(self, node)
             if after is None or (limit is not None and seen >= limit):
                 return
 
     def _walk_public(
         self, search: str, time_range: str, page_size: int, limit: int | None
     ) -> Iterator[BilbyJob]:
+        # The answer's JSON, not models: see gwcloud_python._job_answers.
         def fetch(**page: Any) -> Any:
-            result = self._read(
-                lambda: self._bilby.public_bilby_jobs(time_range=time_range, search=search, **page),
-                lambda: self._bilby.public_bilby_jobs_no_ligo_flag(
+            with_flag = self._ligo_flag
+            data = self._read(
+                lambda: self._bilby.public_bilby_jobs_data(
+                    time_range=time_range, search=search, **page
+                ),
+                lambda: self._bilby.public_bilby_jobs_no_ligo_flag_data(
                     time_range=time_range, search=search, **page
                 ),
             )
-            return result.public_bilby_jobs
+            with_flag = with_flag and self._ligo_flag
+            operation = "PublicBilbyJobs" if with_flag else "PublicBilbyJobsNoLigoFlag"
+            return public_job_page(data, operation, ligo_flag=with_flag)
 
-        return self._walk(fetch, page_size, limit)
+        return self._walk(fetch, page_size, limit, BilbyJob._from_answer)
 
     def _walk_user(self, page_size: int, limit: int | None) -> Iterator[BilbyJob]:
         def fetch(**page: Any) -> Any:
@@ -157,7 +190,7 @@ class Jobs(ClientCore):
                 lambda: self._bilby.bilby_jobs(**page),
                 lambda: self._bilby.bilby_jobs_no_ligo_flag(**page),
             )
-            return result.bilby_jobs
+            return self._page_nodes(result.bilby_jobs)
 
         return self._walk(fetch, page_size, limit)
 

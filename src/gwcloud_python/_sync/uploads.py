@@ -11,7 +11,6 @@ from .._archive import check_job_archive, check_job_directory, job_directory_arc
 from .._client_base import SubmitRequest
 from .._errors import GWCloudError, register_secret
 from .._generated.bilby import SupportingFileUploadInput, Upload
-from .._generated.bilby2026 import Upload as Upload2026
 from .._seams import offload
 from ..helpers import Cluster
 from .bilby_job import BilbyJob
@@ -292,6 +291,8 @@ class Uploads(Jobs):
         """
         hdf5, ini = self._hdf5_request(description, hdf5_file, ini_file, public)
         token = self._upload_token()
+        from .._generated.bilby2026 import Upload as Upload2026
+
         with self._open_upload(hdf5) as hdf5_handle, self._open_upload(ini) as ini_handle:
             created = (
                 self._bilby2026.upload_hdf_5_bilby_job(

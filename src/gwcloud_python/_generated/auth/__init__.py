@@ -3,26 +3,16 @@
 from ._generated_base import GWCloudBaseClient
 from .base_model import BaseModel, Upload
 from .client import AuthClient
-from .input_types import (
-    CreateAPITokenInput,
-    RegisterInput,
-    RevokeAPITokenInput,
-    VerifyInput,
-)
 from .jwt_token import JwtToken, JwtTokenJwtToken
 from .refresh_token import RefreshToken, RefreshTokenRefreshToken
 
 __all__ = [
     "AuthClient",
     "BaseModel",
-    "CreateAPITokenInput",
     "GWCloudBaseClient",
     "JwtToken",
     "JwtTokenJwtToken",
     "RefreshToken",
     "RefreshTokenRefreshToken",
-    "RegisterInput",
-    "RevokeAPITokenInput",
     "Upload",
-    "VerifyInput",
 ]

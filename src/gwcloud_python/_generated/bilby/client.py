@@ -598,6 +598,67 @@ class BilbyClient(GWCloudBaseClient):
         data = self.get_data(response)
         return PublicBilbyJobs.model_validate(data)
 
+    def public_bilby_jobs_data(
+        self,
+        time_range: str,
+        first: int,
+        search: Union[Optional[str], UnsetType] = UNSET,
+        after: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        query = gql("""
+            query PublicBilbyJobs($search: String, $timeRange: String!, $first: Int!, $after: String) {
+              publicBilbyJobs(
+                search: $search
+                timeRange: $timeRange
+                first: $first
+                after: $after
+              ) {
+                pageInfo {
+                  ...PageInfoFields
+                }
+                edges {
+                  node {
+                    ...PublicBilbyJobFields
+                  }
+                }
+              }
+            }
+
+            fragment PageInfoFields on PageInfo {
+              hasNextPage
+              endCursor
+            }
+
+            fragment PublicBilbyJobFields on BilbyPublicJobNode {
+              id
+              name
+              description
+              user
+              jobStatus {
+                name
+                date
+              }
+              eventId {
+                eventId
+                triggerId
+                nickname
+                isLigoEvent
+              }
+            }
+            """)
+        variables: dict[str, object] = {
+            "search": search,
+            "timeRange": time_range,
+            "first": first,
+            "after": after,
+        }
+        response = self.execute(
+            query=query, operation_name="PublicBilbyJobs", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return data
+
     def update_bilby_job(
         self,
         job_id: str,
@@ -988,6 +1049,69 @@ class BilbyClient(GWCloudBaseClient):
         )
         data = self.get_data(response)
         return PublicBilbyJobsNoLigoFlag.model_validate(data)
+
+    def public_bilby_jobs_no_ligo_flag_data(
+        self,
+        time_range: str,
+        first: int,
+        search: Union[Optional[str], UnsetType] = UNSET,
+        after: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        query = gql("""
+            query PublicBilbyJobsNoLigoFlag($search: String, $timeRange: String!, $first: Int!, $after: String) {
+              publicBilbyJobs(
+                search: $search
+                timeRange: $timeRange
+                first: $first
+                after: $after
+              ) {
+                pageInfo {
+                  ...PageInfoFields
+                }
+                edges {
+                  node {
+                    ...PublicBilbyJobFieldsNoLigoFlag
+                  }
+                }
+              }
+            }
+
+            fragment PageInfoFields on PageInfo {
+              hasNextPage
+              endCursor
+            }
+
+            fragment PublicBilbyJobFieldsNoLigoFlag on BilbyPublicJobNode {
+              id
+              name
+              description
+              user
+              jobStatus {
+                name
+                date
+              }
+              eventId {
+                eventId
+                triggerId
+                nickname
+              }
+            }
+            """)
+        variables: dict[str, object] = {
+            "search": search,
+            "timeRange": time_range,
+            "first": first,
+            "after": after,
+        }
+        response = self.execute(
+            query=query,
+            operation_name="PublicBilbyJobsNoLigoFlag",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return data
 
     def bilby_jobs_by_id_no_ligo_flag(
         self,

@@ -2,77 +2,11 @@
 # Source: schema/2026/bilby.graphql, schema/2026/session_user.graphql
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Optional
 
 from pydantic import Field
 
 from .base_model import BaseModel, Upload
-
-
-class BilbyJobFromIniStringMutationInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    params: Optional["JobIniInput"] = None
-
-
-class BilbyJobMutationInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    params: Optional["JobParameterInput"] = None
-
-
-class ChannelsInput(BaseModel):
-    hanford_channel: Optional[str] = Field(alias="hanfordChannel", default=None)
-    livingston_channel: Optional[str] = Field(alias="livingstonChannel", default=None)
-    virgo_channel: Optional[str] = Field(alias="virgoChannel", default=None)
-
-
-class DataInput(BaseModel):
-    channels: Optional["ChannelsInput"] = None
-    data_choice: Optional[str] = Field(alias="dataChoice", default=None)
-    event_id: Optional[str] = Field(alias="eventId", default=None)
-    trigger_time: Optional[Decimal] = Field(alias="triggerTime", default=None)
-
-
-class DeleteEventIDMutationInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    event_id: str = Field(alias="eventId")
-
-
-class DetectorInput(BaseModel):
-    duration: Optional[Decimal] = None
-    hanford: Optional[bool] = None
-    hanford_maximum_frequency: Optional[Decimal] = Field(
-        alias="hanfordMaximumFrequency", default=None
-    )
-    hanford_minimum_frequency: Optional[Decimal] = Field(
-        alias="hanfordMinimumFrequency", default=None
-    )
-    livingston: Optional[bool] = None
-    livingston_maximum_frequency: Optional[Decimal] = Field(
-        alias="livingstonMaximumFrequency", default=None
-    )
-    livingston_minimum_frequency: Optional[Decimal] = Field(
-        alias="livingstonMinimumFrequency", default=None
-    )
-    sampling_frequency: Optional[Decimal] = Field(
-        alias="samplingFrequency", default=None
-    )
-    virgo: Optional[bool] = None
-    virgo_maximum_frequency: Optional[Decimal] = Field(
-        alias="virgoMaximumFrequency", default=None
-    )
-    virgo_minimum_frequency: Optional[Decimal] = Field(
-        alias="virgoMinimumFrequency", default=None
-    )
-
-
-class EventIDMutationInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    event_id: str = Field(alias="eventId")
-    gps_time: Decimal = Field(alias="gpsTime")
-    is_ligo_event: Optional[bool] = Field(alias="isLigoEvent", default=None)
-    nickname: Optional[str] = None
-    trigger_id: Optional[str] = Field(alias="triggerId", default=None)
 
 
 class GWFlowFileInput(BaseModel):
@@ -98,94 +32,11 @@ class GWFlowUpsertInput(BaseModel):
     sname: str
 
 
-class GenerateFileDownloadIdsInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    download_tokens: list[Optional[str]] = Field(alias="downloadTokens")
-    job_id: str = Field(alias="jobId")
-
-
-class IniInput(BaseModel):
-    ini_string: Optional[str] = Field(alias="iniString", default=None)
-
-
-class JobDetailsInput(BaseModel):
-    cluster: Optional[str] = None
-    description: Optional[str] = None
-    name: Optional[str] = None
-    private: Optional[bool] = None
-
-
-class JobIniInput(BaseModel):
-    details: Optional["JobDetailsInput"] = None
-    ini_string: Optional["IniInput"] = Field(alias="iniString", default=None)
-
-
-class JobParameterInput(BaseModel):
-    data: Optional["DataInput"] = None
-    details: Optional["JobDetailsInput"] = None
-    detector: Optional["DetectorInput"] = None
-    prior: Optional["PriorInput"] = None
-    sampler: Optional["SamplerInput"] = None
-    waveform: Optional["WaveformInput"] = None
-
-
 class LinkBilbyJobToGwflowMutationInput(BaseModel):
     analysis_uid: str = Field(alias="analysisUid")
     client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
     job_id: str = Field(alias="jobId")
     sname: str
-
-
-class PriorInput(BaseModel):
-    prior_default: Optional[str] = Field(alias="priorDefault", default=None)
-
-
-class SamplerInput(BaseModel):
-    cpus: Optional[int] = None
-    dlogz: Optional[Decimal] = None
-    maxmcmc: Optional[int] = None
-    nact: Optional[int] = None
-    nlive: Optional[int] = None
-    sampler_choice: Optional[str] = Field(alias="samplerChoice", default=None)
-    walks: Optional[int] = None
-
-
-class SupportingFileUploadInput(BaseModel):
-    file_token: Optional[str] = Field(alias="fileToken", default=None)
-    supporting_file: Upload = Field(alias="supportingFile")
-
-
-class UpdateBilbyJobMutationInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    description: Optional[str] = None
-    event_id: Optional[str] = Field(alias="eventId", default=None)
-    job_id: str = Field(alias="jobId")
-    labels: Optional[list[Optional[str]]] = None
-    name: Optional[str] = None
-    private: Optional[bool] = None
-
-
-class UpdateEventIDMutationInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    event_id: str = Field(alias="eventId")
-    gps_time: Optional[float] = Field(alias="gpsTime", default=None)
-    is_ligo_event: Optional[bool] = Field(alias="isLigoEvent", default=None)
-    nickname: Optional[str] = None
-    trigger_id: Optional[str] = Field(alias="triggerId", default=None)
-
-
-class UploadBilbyJobMutationInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    details: Optional["JobDetailsInput"] = None
-    job_file: Upload = Field(alias="jobFile")
-    upload_token: Optional[str] = Field(alias="uploadToken", default=None)
-
-
-class UploadExternalBilbyJobMutationInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    details: Optional["JobDetailsInput"] = None
-    ini_file: str = Field(alias="iniFile")
-    result_url: str = Field(alias="resultUrl")
 
 
 class UploadGwflowFileMutationInput(BaseModel):
@@ -194,38 +45,10 @@ class UploadGwflowFileMutationInput(BaseModel):
     gwflow_file_id: str = Field(alias="gwflowFileId")
 
 
-class UploadHdf5BilbyJobMutationInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    details: Optional["JobDetailsInput"] = None
-    hdf_5_file: Upload = Field(alias="hdf5File")
-    ini_file: Upload = Field(alias="iniFile")
-    upload_token: Optional[str] = Field(alias="uploadToken", default=None)
-
-
-class UploadSupportingFilesMutationInput(BaseModel):
-    client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
-    supporting_files: Optional[list[Optional["SupportingFileUploadInput"]]] = Field(
-        alias="supportingFiles", default=None
-    )
-
-
 class UpsertGwflowJobMutationInput(BaseModel):
     client_mutation_id: Optional[str] = Field(alias="clientMutationId", default=None)
     params: "GWFlowUpsertInput"
 
 
-class WaveformInput(BaseModel):
-    model: Optional[str] = None
-
-
-BilbyJobFromIniStringMutationInput.model_rebuild()
-BilbyJobMutationInput.model_rebuild()
-DataInput.model_rebuild()
 GWFlowUpsertInput.model_rebuild()
-JobIniInput.model_rebuild()
-JobParameterInput.model_rebuild()
-UploadBilbyJobMutationInput.model_rebuild()
-UploadExternalBilbyJobMutationInput.model_rebuild()
-UploadHdf5BilbyJobMutationInput.model_rebuild()
-UploadSupportingFilesMutationInput.model_rebuild()
 UpsertGwflowJobMutationInput.model_rebuild()
