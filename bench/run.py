@@ -333,6 +333,14 @@ def _paired_ratios(ours: Measurement | None, base: Measurement | None) -> list[f
     return [round(a / b, 3) for a, b in zip(mine, theirs, strict=True) if a and b]
 
 
+def _ratio_cell(label: str, ratio: float, paired: list[float]) -> str:
+    """``"<label> 1.23x (per round 1.20x)"``: the ratio of medians, then the median paired one."""
+    cell = f"{label} {ratio:.2f}x"
+    if paired:
+        cell += f" (per round {statistics.median(paired):.2f}x)"
+    return cell
+
+
 def _ours_low_latency_concurrency() -> int:
     """Parallel transfers our engine uses on a fast link (the loopback baseline's threads)."""
     from gwcloud_python import _constants
@@ -381,9 +389,7 @@ def case_many_small(bench: Bench) -> list[Row]:
         assert baseline is not None and baseline.seconds is not None
         overhead = ours_s / baseline.seconds
         paired = _paired_ratios(ours, baseline)
-        row.ratio = f"ours/base {overhead:.2f}x"
-        if paired:
-            row.ratio += f" (per round {statistics.median(paired):.2f}x)"
+        row.ratio = _ratio_cell("ours/base", overhead, paired)
         if legacy_s:
             prefix = ">" if legacy is not None and legacy.timed_out else ""
             row.ratio += f"; 1.15.0/ours {prefix}{legacy_s / ours_s:.1f}x"
@@ -440,9 +446,7 @@ def _stretch_row(ours: Measurement | None, curl: Measurement | None) -> Row:
         assert curl is not None and curl.seconds is not None
         ratio = ours_s / curl.seconds
         paired = _paired_ratios(ours, curl)
-        row.ratio = f"ours/curl {ratio:.2f}x"
-        if paired:
-            row.ratio += f" (per round {statistics.median(paired):.2f}x)"
+        row.ratio = _ratio_cell("ours/curl", ratio, paired)
         row.met = ratio <= CURL_STRETCH_FACTOR
         row.details.update(
             ours_over_curl=ratio,
@@ -676,9 +680,7 @@ def case_one_big(bench: Bench) -> list[Row]:
         ratio = ours.seconds / base.seconds
         rss = _mib(ours) or 0.0
         paired = _paired_ratios(ours, base)
-        row.ratio = f"ours/curl {ratio:.2f}x"
-        if paired:
-            row.ratio += f" (per round {statistics.median(paired):.2f}x)"
+        row.ratio = _ratio_cell("ours/curl", ratio, paired)
         row.met = ratio <= 1.2 and rss < BIG_SAVE_RSS_MIB
         row.details = {
             "ours_over_curl": ratio,

@@ -162,6 +162,14 @@ class _FileListing(Protocol):
     def files(self) -> Sequence[_FileEntry | None] | None: ...
 
 
+def next_cursor(has_next_page: bool, end_cursor: str | None) -> str | None:
+    """The cursor to ask for the next page with, or None when the page was the last.
+
+    A page that says there is more but gives no cursor is taken as the last.
+    """
+    return end_cursor if has_next_page and end_cursor else None
+
+
 class PageGuard:
     """Stops a page walk that would never end: a repeated cursor, or empty pages without end.
 
@@ -440,7 +448,7 @@ class ClientCore:
             return [], None
         nodes = [edge.node for edge in page.edges if edge is not None and edge.node is not None]
         info = page.page_info
-        return nodes, info.end_cursor if info.has_next_page and info.end_cursor else None
+        return nodes, next_cursor(info.has_next_page, info.end_cursor)
 
     @staticmethod
     def _listing(job: JobRecord, listing: _FileListing | None) -> tuple[FileReferenceList, JobType]:

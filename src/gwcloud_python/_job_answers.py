@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ._client_base import next_cursor
 from ._graphql import answer_mismatch
 
 __all__ = ["public_job_page"]
@@ -70,7 +71,7 @@ def public_job_page(
         if node is not None:
             _check_job(node, operation, where + ".node", ligo_flag)
             nodes.append(node)
-    return nodes, cursor if more and cursor else None
+    return nodes, next_cursor(more, cursor)
 
 
 def _check_job(node: dict[str, Any], operation: str, where: str, ligo_flag: bool) -> None:

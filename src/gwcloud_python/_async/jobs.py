@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .. import _constants as C
@@ -40,21 +40,17 @@ class AsyncJobs(ClientCore):
     _bilby: AsyncBilbyClient
     _channel: AsyncChannel
     _authenticated: bool
-    _bilby2026_client: AsyncBilby2026Client | None = None
 
-    @property
+    @cached_property
     def _bilby2026(self) -> AsyncBilby2026Client:
         """The operations only the 2026 service has, loaded at their first use.
 
         A client of the 2023 service never imports them (fewer objects for the
         garbage collector to walk in every script that only lists and downloads).
         """
-        if self._bilby2026_client is None:
-            from .._generated.bilby2026 import AsyncBilby2026Client
+        from .._generated.bilby2026 import AsyncBilby2026Client
 
-            client = AsyncBilby2026Client(url=self.endpoint, http_client=self._channel)
-            self._bilby2026_client = guarded(client)
-        return self._bilby2026_client
+        return guarded(AsyncBilby2026Client(url=self.endpoint, http_client=self._channel))
 
     def _open_transports(self, transports: tuple[AsyncTransport, Transport]) -> None:
         self.client, self.sync_client = transports
@@ -168,7 +164,6 @@ class AsyncJobs(ClientCore):
     ) -> AsyncIterator[AsyncBilbyJob]:
         # The answer's JSON, not models: see gwcloud_python._job_answers.
         async def fetch(**page: Any) -> Any:
-            with_flag = self._ligo_flag
             data = await self._read(
                 lambda: self._bilby.public_bilby_jobs_data(
                     time_range=time_range, search=search, **page
@@ -177,7 +172,8 @@ class AsyncJobs(ClientCore):
                     time_range=time_range, search=search, **page
                 ),
             )
-            with_flag = with_flag and self._ligo_flag
+            # _read sent the twin without the flag exactly when the flag is now off
+            with_flag = self._ligo_flag
             operation = "PublicBilbyJobs" if with_flag else "PublicBilbyJobsNoLigoFlag"
             return public_job_page(data, operation, ligo_flag=with_flag)
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .. import _constants as C
@@ -41,21 +41,17 @@ class Jobs(ClientCore):
     _bilby: BilbyClient
     _channel: Channel
     _authenticated: bool
-    _bilby2026_client: Bilby2026Client | None = None
 
-    @property
+    @cached_property
     def _bilby2026(self) -> Bilby2026Client:
         """The operations only the 2026 service has, loaded at their first use.
 
         A client of the 2023 service never imports them (fewer objects for the
         garbage collector to walk in every script that only lists and downloads).
         """
-        if self._bilby2026_client is None:
-            from .._generated.bilby2026 import Bilby2026Client
+        from .._generated.bilby2026 import Bilby2026Client
 
-            client = Bilby2026Client(url=self.endpoint, http_client=self._channel)
-            self._bilby2026_client = guarded(client)
-        return self._bilby2026_client
+        return guarded(Bilby2026Client(url=self.endpoint, http_client=self._channel))
 
     def _open_transports(self, transports: tuple[Transport, Transport]) -> None:
         self.client, self.sync_client = transports
@@ -169,7 +165,6 @@ class Jobs(ClientCore):
     ) -> Iterator[BilbyJob]:
         # The answer's JSON, not models: see gwcloud_python._job_answers.
         def fetch(**page: Any) -> Any:
-            with_flag = self._ligo_flag
             data = self._read(
                 lambda: self._bilby.public_bilby_jobs_data(
                     time_range=time_range, search=search, **page
@@ -178,7 +173,8 @@ class Jobs(ClientCore):
                     time_range=time_range, search=search, **page
                 ),
             )
-            with_flag = with_flag and self._ligo_flag
+            # _read sent the twin without the flag exactly when the flag is now off
+            with_flag = self._ligo_flag
             operation = "PublicBilbyJobs" if with_flag else "PublicBilbyJobsNoLigoFlag"
             return public_job_page(data, operation, ligo_flag=with_flag)
 
